@@ -1,0 +1,1 @@
+"""Built-in plugins: executors and renderers registered through the same hooks as any plugin."""

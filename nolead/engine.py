@@ -1,0 +1,422 @@
+"""Running tasks: the result store, the current task, ``uses()`` and ``run_task()``.
+
+Mechanisms (see docs/concepts.md for the user's view):
+
+- **Result store with single flight.**  Results are kept per (task, canonical parameters)
+  key.  The first caller of a key claims it and computes it; concurrent callers wait for
+  that computation and get its result, or its exception.  A failed computation leaves
+  nothing in the store, so a later call tries again.
+- **Current task** is a context variable holding the running task's frame, so ``uses()``
+  knows its caller in worker threads, for named tasks and for functions that share a
+  name.  Contexts are copied into worker threads.
+- **Dependencies first, without recursion.**  Before a key is computed, its known
+  upstream closure (see :mod:`nolead.graph`) is computed bottom-up in a loop, so the
+  ``uses()`` calls inside find their results ready.  Dependencies only discovered at run
+  time are computed inline; when that nesting gets deep on one thread, the computation
+  moves to a fresh thread (fresh stack), so no chain ever hits the recursion limit.
+- **Cycles** known from the code are refused before anything runs.  At run time, a
+  thread about to wait checks the wait-for graph (which thread waits for which) and
+  raises :class:`CycleError` instead of waiting for itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from nolead import graph
+from nolead.errors import CycleError, TaskParameterError
+from nolead.log import logger
+from nolead.task import TaskSpec, resolve
+
+__all__ = ["call_directly", "compute", "current_frame", "done", "reset_pipeline", "run_task", "uses"]
+
+PENDING, DONE, FAILED = 0, 1, 2
+# Task bodies nested on one thread before run-time dependencies move to a fresh thread.
+MAX_INLINE_DEPTH = 40
+_INFO = 20
+
+_lock = threading.Lock()
+_results: dict[tuple[Any, Any], _Entry] = {}
+# thread ident -> the entry or group that thread is blocked on (for cycle detection)
+_blocked: dict[int, Any] = {}
+_get_ident = threading.get_ident
+
+
+class _Frame:
+    """One running task body: what ``uses()`` inside it records edges against."""
+
+    __slots__ = ("depth", "deps", "key", "parent", "spec")
+
+    def __init__(self, spec: TaskSpec, key: Any, parent: _Frame | None, depth: int) -> None:
+        self.spec = spec
+        self.key = key
+        self.parent = parent
+        self.depth = depth
+        self.deps: dict[Any, Any] | None = None
+
+
+class _Entry:
+    """A result slot: pending (owned by the computing thread), done or failed."""
+
+    __slots__ = ("owner", "spec", "state", "value", "waiters")
+
+    def __init__(self, owner: int, spec: TaskSpec) -> None:
+        self.state = PENDING
+        self.value: Any = None
+        self.owner = owner
+        self.spec = spec
+        self.waiters: list[threading.Lock] | None = None
+
+
+_current: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
+    "nolead_current_task", default=None
+)
+
+
+def current_frame() -> _Frame | None:
+    """Return the frame of the task running in this context, or ``None``."""
+    return _current.get()
+
+
+def uses(task: Any, /, **params: Any) -> Any:
+    """Return the result of an upstream task, running it first if needed.
+
+    Inside a task, this also records that the current task depends on ``task`` with
+    these parameters.  Results are cached per (task, parameters) until
+    :func:`reset_pipeline`.
+
+    Args:
+        task: The upstream task function, or its name.
+        **params: Keyword arguments for the upstream task.
+
+    Returns:
+        The upstream task's result.
+
+    Raises:
+        UnknownTaskError: When ``task`` names no registered task.
+        TaskParameterError: When the parameters do not fit the task's signature.
+        CycleError: When the task (indirectly) needs itself.
+    """
+    spec = resolve(task)
+    key = (spec, spec.binder.bind(params))
+    frame = _current.get()
+    if frame is not None and frame.key is not None:
+        deps = frame.deps
+        if deps is None:
+            deps = frame.deps = graph.observed_deps(frame.key)
+        if key not in deps:
+            deps[key] = params
+    entry = _results.get(key)
+    if entry is not None and entry.state == DONE:
+        return entry.value
+    return _obtain(spec, key[1], params, frame)
+
+
+def run_task(task: Any, /, **params: Any) -> Any:
+    """Run a task (after what it is known to need) and return its result.
+
+    Called inside another task it behaves exactly like :func:`uses`.
+
+    Args:
+        task: The task function, or its name.
+        **params: Keyword arguments for the task.
+
+    Returns:
+        The task's result (cached per parameters until :func:`reset_pipeline`).
+
+    Raises:
+        UnknownTaskError: When ``task`` names no registered task.
+        TaskParameterError: When the parameters do not fit the task's signature.
+        CycleError: When the task (indirectly) needs itself.
+    """
+    return uses(task, **params)
+
+
+def done(result: Any = None) -> Any:
+    """Return ``result``: a readable way to end a task (``return done(value)``)."""
+    return result
+
+
+def reset_pipeline() -> None:
+    """Forget every cached result, so the next run computes everything again.
+
+    What nolead learned about the pipeline's shape (edges and parallel groups seen at
+    run time) is kept.  Do not call it while tasks are running.
+    """
+    with _lock:
+        _results.clear()
+    if logger.isEnabledFor(10):
+        logger.debug("Pipeline results cleared")
+
+
+def cached_counts() -> dict[Any, int]:
+    """Return how many finished results each task spec has in the store."""
+    counts: dict[Any, int] = {}
+    for (spec, _), entry in list(_results.items()):
+        if entry.state == DONE:
+            counts[spec] = counts.get(spec, 0) + 1
+    return counts
+
+
+def is_done(key: tuple[Any, Any]) -> bool:
+    """Return True when ``key``'s result is cached."""
+    entry = _results.get(key)
+    return entry is not None and entry.state == DONE
+
+
+def cached_value(key: tuple[Any, Any]) -> Any:
+    """Return the cached result of ``key`` (which must be done)."""
+    return _results[key].value
+
+
+def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run a task's body as a plain call (what calling the decorated function does).
+
+    Nothing is cached, but ``uses()`` inside works and, when called from another task,
+    the call is recorded as a dependency of it.
+    """
+    parent = _current.get()
+    key = None
+    named = kwargs
+    if args:
+        named = dict(zip(spec.binder.names, args, strict=False))
+        named.update(kwargs)
+    try:
+        key = (spec, spec.binder.bind(named))
+    except TaskParameterError:
+        key = None  # let the call itself raise Python's own TypeError
+    if key is not None and parent is not None and parent.key is not None:
+        deps = parent.deps
+        if deps is None:
+            deps = parent.deps = graph.observed_deps(parent.key)
+        deps.setdefault(key, named)
+    frame = _Frame(spec, key, parent, parent.depth + 1 if parent is not None else 0)
+    token = _current.set(frame)
+    try:
+        return spec.func(*args, **kwargs)
+    finally:
+        _current.reset(token)
+
+
+def _obtain(spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None) -> Any:
+    """Compute a key on this thread, running its known upstream closure first."""
+    depth = parent.depth + 1 if parent is not None else 0
+    if graph.prefetch(spec, pkey):
+        for dep, _ in graph.closure([(spec, pkey, kwargs)], is_done):
+            compute(dep[0], dep[1], dep[2], parent, depth)
+        return _results_value(spec, pkey, kwargs, parent, depth)
+    return compute(spec, pkey, kwargs, parent, depth)
+
+
+def _results_value(
+    spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None, depth: int
+) -> Any:
+    entry = _results.get((spec, pkey))
+    if entry is not None and entry.state == DONE:
+        return entry.value
+    return compute(spec, pkey, kwargs, parent, depth)
+
+
+def compute(
+    spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None, depth: int
+) -> Any:
+    """Return the result of ``(spec, pkey)``: cached, awaited from another thread, or computed here.
+
+    Args:
+        spec: The task.
+        pkey: Its canonical parameters (from ``spec.binder.bind(kwargs)``).
+        kwargs: The keyword arguments to call it with.
+        parent: The frame that needs the result (``None`` at top level).
+        depth: How many task bodies are already nested on this thread.
+
+    Returns:
+        The result.
+
+    Raises:
+        CycleError: When waiting would mean waiting for this very thread.
+        BaseException: Whatever the task raised.
+    """
+    key = (spec, pkey)
+    me = _get_ident()
+    with _lock:
+        entry = _results.get(key)
+        if entry is None:
+            entry = _results[key] = _Entry(me, spec)
+            mine = True
+        else:
+            mine = False
+    if not mine:
+        return _await(entry, parent)
+    if depth > MAX_INLINE_DEPTH:
+        return _run_on_fresh_thread(entry, _Frame(spec, key, parent, 0), kwargs)
+    return _run_body(entry, _Frame(spec, key, parent, depth), kwargs)
+
+
+def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any]) -> Any:
+    """Run a claimed key's task body in this thread and settle the entry."""
+    spec = frame.spec
+    logging_on = logger.isEnabledFor(_INFO)
+    if logging_on:
+        logger.info("Running task: %s", spec.name)
+    token = _current.set(frame)
+    try:
+        value = runner(spec, kwargs)
+    except BaseException as exc:
+        _current.reset(token)
+        _settle(entry, frame.key, FAILED, _tag(exc, spec))
+        if logging_on:
+            logger.error("Task %r failed: %s: %s", spec.name, type(exc).__name__, exc)
+        raise
+    _current.reset(token)
+    _settle(entry, frame.key, DONE, value)
+    if logging_on:
+        logger.info("Completed task: %s", spec.name)
+    return value
+
+
+def _call_inline(spec: TaskSpec, kwargs: dict[str, Any]) -> Any:
+    return spec.func(**kwargs)
+
+
+# How a claimed task body is run.  The process-executor support replaces this with a
+# function that ships tasks whose executor crosses a process boundary.
+runner: Callable[[TaskSpec, dict[str, Any]], Any] = _call_inline
+
+
+def _tag(exc: BaseException, spec: TaskSpec) -> BaseException:
+    """Remember on the exception which task body raised it first."""
+    if getattr(exc, "__nolead_task__", None) is None:
+        try:
+            exc.__nolead_task__ = spec.name  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            pass
+    return exc
+
+
+def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
+    with _lock:
+        entry.value = value
+        entry.state = state
+        waiters = entry.waiters
+        entry.waiters = None
+        if state == FAILED and _results.get(key) is entry:
+            del _results[key]
+    if waiters:
+        for waiter in waiters:
+            waiter.release()
+
+
+def _await(entry: _Entry, parent: _Frame | None) -> Any:
+    """Wait for an entry another thread computes (or raise CycleError if that is us)."""
+    if entry.state == PENDING:
+        me = _get_ident()
+        with _lock:
+            if entry.state == PENDING:
+                cycle = _find_cycle(me, entry)
+                if cycle is not None:
+                    raise CycleError(_cycle_names(parent, cycle))
+                waiter = threading.Lock()
+                waiter.acquire()
+                if entry.waiters is None:
+                    entry.waiters = []
+                entry.waiters.append(waiter)
+                _blocked[me] = entry
+            else:
+                waiter = None
+        if waiter is not None:
+            waiter.acquire()
+            _blocked.pop(me, None)
+    if entry.state == DONE:
+        return entry.value
+    raise entry.value
+
+
+def _run_on_fresh_thread(entry: _Entry, frame: _Frame, kwargs: dict[str, Any]) -> Any:
+    """Run a claimed key on a new thread (fresh stack) and wait for it here."""
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        entry.owner = _get_ident()
+        try:
+            context.run(_run_body, entry, frame, kwargs)
+        except BaseException:  # settled on the entry; the waiting thread re-raises it
+            pass
+
+    me = _get_ident()
+    with _lock:
+        waiter = threading.Lock()
+        waiter.acquire()
+        entry.waiters = [waiter]
+        _blocked[me] = entry
+    threading.Thread(target=run, name=f"nolead-deep-{frame.spec.name}", daemon=True).start()
+    waiter.acquire()
+    _blocked.pop(me, None)
+    if entry.state == DONE:
+        return entry.value
+    raise entry.value
+
+
+def block_on(group: Any, parent: _Frame | None) -> None:
+    """Record that this thread waits for a group's running tasks; refuse a cycle.
+
+    Raises:
+        CycleError: When one of those tasks (indirectly) waits for this thread.
+    """
+    me = _get_ident()
+    with _lock:
+        cycle = _find_cycle(me, group)
+        if cycle is not None:
+            raise CycleError(_cycle_names(parent, cycle))
+        _blocked[me] = group
+
+
+def unblock() -> None:
+    """Forget that this thread waits (see :func:`block_on`)."""
+    _blocked.pop(_get_ident(), None)
+
+
+def _waited_threads(target: Any) -> list[tuple[int, TaskSpec]]:
+    """Threads whose progress ``target`` (an entry or a group) waits for, with their task."""
+    if isinstance(target, _Entry):
+        return [(target.owner, target.spec)]
+    return list(target.running.items())
+
+
+def _find_cycle(me: int, target: Any) -> list[TaskSpec] | None:
+    """Depth-first search of the wait-for graph from ``target`` back to thread ``me``.
+
+    Must be called with ``_lock`` held.  Returns the tasks along the cycle (the ones
+    waited for, in order), or ``None``.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[list[TaskSpec], Any]] = [([], target)]
+    while stack:
+        path, waited = stack.pop()
+        for thread, spec in _waited_threads(waited):
+            trail = [*path, spec]
+            if thread == me:
+                return trail
+            if thread in seen:
+                continue
+            seen.add(thread)
+            blocked = _blocked.get(thread)
+            if blocked is not None:
+                stack.append((trail, blocked))
+    return None
+
+
+def _cycle_names(parent: _Frame | None, waited: list[TaskSpec]) -> list[str]:
+    """Name a cycle: the waiting task, what it waits for, and back down this thread's chain."""
+    if parent is None:
+        return [spec.name for spec in waited] + [waited[0].name]
+    closing = waited[-1]
+    chain: list[str] = []
+    frame: _Frame | None = parent
+    while frame is not None and frame.spec is not closing:
+        chain.append(frame.spec.name)
+        frame = frame.parent
+    start = parent.spec.name
+    return [start, *[spec.name for spec in waited], *reversed(chain)]

@@ -1,0 +1,295 @@
+"""The dependency graph: static edges, edges observed at run time, and parallel groups.
+
+The engine records what it observes here (one dict operation per ``uses()`` call), and
+asks two questions: what must run before a given (task, parameters) key — its *known
+upstream closure* — and, for renderers, what the whole graph looks like now.
+
+What was observed survives :func:`nolead.reset_pipeline` (it describes the code, not
+the data), so a second run after a reset schedules its dependencies first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from nolead import discovery
+from nolead import task as _task
+from nolead.errors import CycleError, TaskParameterError
+
+if TYPE_CHECKING:
+    from nolead.graphmodel import Edge, ParallelGroup, PipelineGraph
+
+__all__ = ["Dep", "closure", "observe_group", "observed_deps", "prefetch", "snapshot"]
+
+# A result key: (spec, canonical parameters).
+Key = tuple[Any, Any]
+# A dependency to run: (spec, canonical parameters, keyword arguments as given).
+Dep = tuple[Any, Any, dict[str, Any]]
+
+# downstream key -> {upstream key: keyword arguments as given}
+_observed: dict[Key, dict[Key, dict[str, Any]]] = {}
+# (caller spec or None, target specs, shared canonical params) -> shared kwargs as given
+_groups: dict[tuple[Any, tuple[Any, ...], Any], dict[str, Any]] = {}
+_groups_lock = threading.Lock()
+
+
+def observed_deps(key: Key) -> dict[Key, dict[str, Any]]:
+    """Return the live record of upstream keys observed for ``key`` (created when missing)."""
+    deps = _observed.get(key)
+    if deps is None:
+        deps = _observed.setdefault(key, {})
+    return deps
+
+
+def observe_group(caller: Any, specs: tuple[Any, ...], shared: Any, kwargs: dict[str, Any]) -> None:
+    """Record a ``parallel()``/``run_parallel()`` call made by ``caller`` (a spec or None)."""
+    group_key = (caller, specs, shared)
+    if group_key not in _groups:
+        with _groups_lock:
+            _groups.setdefault(group_key, dict(kwargs))
+
+
+def forget_task(spec: Any) -> None:
+    """Drop what was observed about a task that has been replaced by a new registration."""
+    for key in [k for k in _observed if k[0] is spec]:
+        _observed.pop(key, None)
+
+
+def prefetch(spec: Any, pkey: Any) -> list[Dep]:
+    """Return the dependencies known to be needed by ``(spec, pkey)`` before it runs.
+
+    These are the task's unconditional static ``uses()`` calls with literal arguments,
+    plus the ``uses()`` calls observed in earlier runs of the same key.
+
+    Args:
+        spec: The task.
+        pkey: Its canonical parameters.
+
+    Returns:
+        ``(spec, canonical parameters, keyword arguments)`` for each dependency.
+    """
+    deps = list(_static_prefetch(spec))
+    seen = _observed.get((spec, pkey))
+    if seen:
+        known = {(d[0], d[1]) for d in deps}
+        deps.extend((k[0], k[1], kw) for k, kw in list(seen.items()) if k not in known)
+    return deps
+
+
+def _static_prefetch(spec: Any) -> list[Dep]:
+    version = _task.registry_version()
+    cached = spec.prefetch
+    if cached is not None and cached[0] == version:
+        return cached[1]  # type: ignore[no-any-return]
+    deps: list[Dep] = []
+    for call in discovery.static_calls(spec):
+        if call.kind != "uses" or not call.unconditional or call.params is None:
+            continue
+        target = call.targets[0]
+        if isinstance(target, str):
+            continue  # names a task that is not registered (yet)
+        try:
+            deps.append((target, target.binder.bind(call.params), call.params))
+        except TaskParameterError:
+            continue  # the run itself will report the bad parameters
+    spec.prefetch = (version, deps)
+    return deps
+
+
+def closure(roots: Iterable[Dep], is_done: Callable[[Key], bool]) -> list[tuple[Dep, list[int]]]:
+    """Order the known upstream closure of ``roots`` so that dependencies come first.
+
+    Keys for which ``is_done`` is true are left out, together with what only they need.
+    The walk is iterative, so chains of any depth work.
+
+    Args:
+        roots: The keys to run.
+        is_done: Tells whether a key's result is already cached.
+
+    Returns:
+        ``(dependency, indices of its own dependencies in the list)`` in an order where
+        every dependency precedes its dependents; the roots are included.
+
+    Raises:
+        CycleError: When the known edges form a cycle.
+    """
+    order: list[tuple[Dep, list[int]]] = []
+    index: dict[Key, int] = {}
+    on_path: dict[Key, int] = {}
+    for root in roots:
+        root_key = (root[0], root[1])
+        if root_key in index:
+            continue
+        path: list[Dep] = [root]
+        on_path[root_key] = 0
+        stack: list[tuple[Dep, Any, list[int]]] = [(root, iter(prefetch(root[0], root[1])), [])]
+        while stack:
+            dep, pending, child_indices = stack[-1]
+            for child in pending:
+                child_key = (child[0], child[1])
+                if child_key in index:
+                    child_indices.append(index[child_key])
+                    continue
+                if child_key in on_path:
+                    names = [p[0].name for p in path[on_path[child_key] :]]
+                    raise CycleError([*names, child[0].name])
+                if is_done(child_key):
+                    continue
+                on_path[child_key] = len(path)
+                path.append(child)
+                stack.append((child, iter(prefetch(child[0], child[1])), []))
+                break
+            else:
+                stack.pop()
+                path.pop()
+                key = (dep[0], dep[1])
+                del on_path[key]
+                index[key] = len(order)
+                order.append((dep, child_indices))
+                if stack:
+                    stack[-1][2].append(index[key])
+    return order
+
+
+def snapshot(
+    include: Iterable[str] | None = None, cached: dict[Any, int] | None = None
+) -> PipelineGraph:
+    """Build the graph renderers see.
+
+    Args:
+        include: Task names to keep (``None``: all registered tasks).
+        cached: Number of cached results per spec, for ``TaskInfo.cached_results``.
+
+    Returns:
+        The current :class:`PipelineGraph`.
+    """
+    from nolead.graphmodel import PipelineGraph, TaskInfo
+
+    specs = _task.all_specs()
+    if include is not None:
+        wanted = set(include)
+        specs = [s for s in specs if s.name in wanted]
+    position = {spec: i for i, spec in enumerate(specs)}
+    edges = _EdgeSet(position)
+    groups: dict[tuple[Any, ...], ParallelGroup] = {}
+
+    for spec in specs:
+        for call in discovery.static_calls(spec):
+            targets = [t for t in call.targets if not isinstance(t, str) and t in position]
+            params = call.params
+            for target in targets:
+                edges.add(target, spec, params, parallel=call.kind == "parallel", static=True)
+            if call.kind == "parallel" and targets:
+                _add_group(groups, spec, targets, static=True)
+    for (down, _), ups in list(_observed.items()):
+        if down in position:
+            for (up, _), kwargs in list(ups.items()):
+                if up in position:
+                    edges.add(up, down, kwargs, parallel=False, static=False)
+    for (caller, targets_all, _), kwargs in list(_groups.items()):
+        if caller is not None and caller not in position:
+            continue
+        targets = [t for t in targets_all if t in position]
+        if not targets:
+            continue
+        if caller is not None:
+            for target in targets:
+                edges.add(target, caller, kwargs, parallel=True, static=False)
+        _add_group(groups, caller, targets, static=False)
+
+    counts = cached or {}
+    info = {
+        spec.name: TaskInfo(
+            name=spec.name,
+            function=spec.qualname,
+            signature=_signature(spec.func),
+            executor=spec.executor,
+            doc=_first_line(getattr(spec.func, "__doc__", None)),
+            cached_results=counts.get(spec, 0),
+        )
+        for spec in specs
+    }
+    return PipelineGraph(
+        tasks=tuple(spec.name for spec in specs),
+        edges=edges.result(),
+        parallel_groups=tuple(groups.values()),
+        task_info=info,
+    )
+
+
+def _add_group(
+    groups: dict[tuple[Any, ...], ParallelGroup], caller: Any, targets: list[Any], static: bool
+) -> None:
+    from nolead.graphmodel import ParallelGroup
+
+    key = (caller, *targets)
+    existing = groups.get(key)
+    groups[key] = ParallelGroup(
+        [t.name for t in targets],
+        caller.name if caller is not None else None,
+        static=static or bool(existing and existing.static),
+        observed=not static or bool(existing and existing.observed),
+    )
+
+
+class _EdgeSet:
+    """Merges static and observed edges that describe the same dependency.
+
+    A static edge whose arguments cannot be read (``params=None``) merges into the
+    observed edges between the same two tasks, which know the arguments.
+    """
+
+    def __init__(self, position: dict[Any, int]) -> None:
+        self.position = position
+        # (up, down, parallel) -> {parameter identity or None: [params, static, observed]}
+        self.edges: dict[tuple[Any, Any, bool], dict[Any, list[Any]]] = {}
+
+    def add(
+        self, up: Any, down: Any, params: dict[str, Any] | None, parallel: bool, static: bool
+    ) -> None:
+        variants = self.edges.setdefault((up, down, parallel), {})
+        label = None if params is None else _params_id(up, params)
+        entry = variants.get(label)
+        if entry is None:
+            entry = variants[label] = [params, False, False]
+        entry[1 if static else 2] = True
+
+    def result(self) -> tuple[Edge, ...]:
+        from nolead.graphmodel import Edge
+
+        merged: list[tuple[tuple[int, int, str], Edge]] = []
+        for (up, down, parallel), variants in self.edges.items():
+            unknown = variants.pop(None, None) if len(variants) > 1 else None
+            for params, static, observed in variants.values():
+                if unknown is not None:
+                    static = static or unknown[1]
+                    observed = observed or unknown[2]
+                edge = Edge(up.name, down.name, params, parallel, static, observed)
+                merged.append(((self.position[down], self.position[up], edge.label), edge))
+        merged.sort(key=lambda item: item[0])
+        return tuple(edge for _, edge in merged)
+
+
+def _params_id(spec: Any, params: dict[str, Any]) -> Any:
+    try:
+        return spec.binder.bind(params)
+    except TaskParameterError:
+        return repr(sorted(params.items(), key=lambda item: item[0]))
+
+
+def _signature(func: Any) -> str:
+    import inspect
+
+    try:
+        return str(inspect.signature(func))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def _first_line(doc: str | None) -> str | None:
+    if not doc:
+        return None
+    lines = doc.strip().splitlines()
+    return lines[0].strip() if lines else None

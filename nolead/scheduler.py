@@ -1,0 +1,261 @@
+"""``parallel()`` and ``run_parallel()``: run a group of tasks concurrently.
+
+A call builds a small DAG: the listed tasks plus their known upstream closure (static
+edges and edges observed earlier), minus what is already cached.  Nodes become ready
+when their dependencies finish; ready nodes run on the executor each task asks for
+(the configured default unless ``@Task(executor=...)``).
+
+For in-process executors the group is *drained*: the calling thread and up to
+``max_workers - 1`` jobs submitted to the executor pop ready nodes and run them.  A
+caller therefore never sits idle while its own tasks wait for a pool thread, which is
+what keeps nested ``parallel()`` deadlock-free on a bounded pool without adding
+threads.  When nothing is ready, the caller waits on the group's condition.
+
+Executors whose work crosses a process boundary get one submission per node (see
+:mod:`nolead.remote`), and their results are settled in this process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from nolead import config, engine, graph
+from nolead.errors import CycleError, NotATaskError, ParallelUsageError, TaskFailedError
+from nolead.params import canonical
+from nolead.task import TaskSpec, resolve
+
+__all__ = ["parallel", "run_parallel"]
+
+_INPROCESS_DEFAULTS = frozenset({"thread", "serial"})
+
+
+def parallel(tasks: Iterable[Any]) -> dict[str, Any]:
+    """Run tasks concurrently and return ``{task name: result}`` in the order given.
+
+    Upstream tasks they are known to need run first (shared ones once, independent ones
+    concurrently).  Called inside a task, the call is recorded as a parallel group and the
+    calling task depends on each listed task.
+
+    Args:
+        tasks: Task functions or task names.  An empty list returns ``{}``.
+
+    Returns:
+        The results keyed by task name, in the order of ``tasks``.
+
+    Raises:
+        TaskFailedError: When a task fails; names it and is chained to the original
+            exception.  Tasks not yet started are not started.
+        CycleError: When the tasks' known dependencies form a cycle (before running).
+        ParallelUsageError: When a task appears twice in the list.
+        NotATaskError: When an item is not a task (or ``tasks`` is not a list of them).
+        UnknownTaskError: When a name matches no task.
+    """
+    return _run_group(tasks, {})
+
+
+def run_parallel(tasks: Iterable[Any], /, **shared: Any) -> dict[str, Any]:
+    """Like :func:`parallel`, passing the same keyword arguments to every task.
+
+    Args:
+        tasks: Task functions or task names.
+        **shared: Keyword arguments given to each task; each task's signature must
+            accept them (its defaults fill the rest).
+
+    Returns:
+        The results keyed by task name, in the order of ``tasks``.
+
+    Raises:
+        TaskParameterError: Before running anything, when a task does not accept one of
+            the arguments (the error names the task and the argument).
+        TaskFailedError, CycleError, ParallelUsageError, NotATaskError, UnknownTaskError:
+            As for :func:`parallel`.
+    """
+    return _run_group(tasks, shared)
+
+
+def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
+    specs = _resolve_list(tasks)
+    if not specs:
+        return {}
+    pkeys = [spec.binder.bind(shared) for spec in specs]
+    parent = engine.current_frame()
+    graph.observe_group(
+        parent.spec if parent is not None else None,
+        tuple(specs),
+        canonical(shared) if shared else None,
+        shared,
+    )
+    roots = [(spec, pkey, shared) for spec, pkey in zip(specs, pkeys, strict=True)]
+    if all(engine.is_done((spec, pkey)) for spec, pkey, _ in roots):
+        return {spec.name: engine.cached_value((spec, pkey)) for spec, pkey, _ in roots}
+    plan = graph.closure(roots, engine.is_done)
+    if plan:
+        _Group(plan, parent).run()
+    return {spec.name: _value_of(spec, pkey, shared, parent) for spec, pkey, _ in roots}
+
+
+def _value_of(spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: Any) -> Any:
+    """Return a listed task's result (computed by the group or cached before it)."""
+    if engine.is_done((spec, pkey)):
+        return engine.cached_value((spec, pkey))
+    # Reset or evicted meanwhile: compute it here rather than lose it.
+    depth = parent.depth + 1 if parent is not None else 0
+    return engine.compute(spec, pkey, kwargs, parent, depth)
+
+
+def _resolve_list(tasks: Iterable[Any]) -> list[TaskSpec]:
+    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
+        raise NotATaskError(
+            f"parallel() takes a list of tasks, not {type(tasks).__name__}: "
+            "write parallel([task_a, task_b])"
+        )
+    specs = []
+    for position, item in enumerate(tasks):
+        try:
+            specs.append(resolve(item))
+        except NotATaskError as exc:
+            raise NotATaskError(f"item {position} of the parallel list: {exc}") from None
+    names = [spec.name for spec in specs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ParallelUsageError(
+            "a task may appear only once in a parallel list (results are keyed by task "
+            f"name); repeated: {', '.join(repr(name) for name in repeated)}"
+        )
+    return specs
+
+
+class _Lane:
+    """The ready nodes of one in-process executor, drained by the caller and pool jobs."""
+
+    __slots__ = ("ready", "slot")
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+        self.ready: deque[int] = deque()
+
+
+class _Group:
+    """One ``parallel()`` call's DAG while it runs."""
+
+    def __init__(self, plan: list[tuple[Any, list[int]]], parent: Any) -> None:
+        self.parent = parent
+        self.nodes = [dep for dep, _ in plan]
+        count = len(plan)
+        self.waiting = [len(deps) for _, deps in plan]
+        self.dependents: list[list[int]] = [[] for _ in range(count)]
+        for index, (_, deps) in enumerate(plan):
+            for dep in deps:
+                self.dependents[dep].append(index)
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.pending = count
+        self.failed: tuple[int, BaseException] | None = None
+        # thread ident -> spec of the node it is running (read by cycle detection)
+        self.running: dict[int, TaskSpec] = {}
+        self.caller_waiting = False
+        self.lanes: dict[str, _Lane] = {}
+        self.node_lane: list[_Lane] = [self._lane_for(dep[0]) for dep in self.nodes]
+        self.context = contextvars.copy_context()
+
+    def _lane_for(self, spec: TaskSpec) -> _Lane:
+        name = spec.executor or config.default_executor()
+        lane = self.lanes.get(name)
+        if lane is None:
+            from nolead import plugins
+
+            lane = self.lanes[name] = _Lane(plugins.executor_slot(name))
+        return lane
+
+    def run(self) -> None:
+        """Run every node; return when all finished, or raise the first failure."""
+        for index, waiting in enumerate(self.waiting):
+            if not waiting:
+                self.node_lane[index].ready.append(index)
+        for lane in self.lanes.values():
+            self._add_drainers(lane, len(lane.ready) - 1)
+        depth = self.parent.depth + 1 if self.parent is not None else 0
+        while True:
+            for lane in self.lanes.values():
+                self._drain(lane, depth)
+            with self.lock:
+                if self._finished():
+                    break
+                if any(lane.ready for lane in self.lanes.values()):
+                    continue
+                engine.block_on(self, self.parent)
+                self.caller_waiting = True
+                try:
+                    while not self._finished() and not any(
+                        lane.ready for lane in self.lanes.values()
+                    ):
+                        self.cond.wait()
+                finally:
+                    self.caller_waiting = False
+                    engine.unblock()
+        if self.failed is not None:
+            self._raise(*self.failed)
+
+    def _finished(self) -> bool:
+        return self.pending == 0 or (self.failed is not None and not self.running)
+
+    def _add_drainers(self, lane: _Lane, wanted: int) -> None:
+        for _ in range(min(wanted, lane.slot.workers - 1)):
+            lane.slot.executor.submit(self._drain_job, lane, self.context.copy())
+
+    def _drain_job(self, lane: _Lane, context: contextvars.Context) -> None:
+        context.run(self._drain, lane, 0)
+
+    def _drain(self, lane: _Lane, depth: int) -> None:
+        """Pop and run ready nodes of ``lane`` until none is left or the group failed."""
+        ready = lane.ready
+        running = self.running
+        me = threading.get_ident()
+        while self.failed is None:
+            try:
+                index = ready.popleft()
+            except IndexError:
+                return
+            spec, pkey, kwargs = self.nodes[index]
+            running[me] = spec
+            try:
+                engine.compute(spec, pkey, kwargs, self.parent, depth)
+            except BaseException as exc:
+                self._node_failed(me, index, exc)
+                continue
+            self._node_done(me, index)
+
+    def _node_done(self, me: int, index: int) -> None:
+        woken: list[int] = []
+        with self.lock:
+            del self.running[me]
+            self.pending -= 1
+            for dependent in self.dependents[index]:
+                self.waiting[dependent] -= 1
+                if not self.waiting[dependent]:
+                    woken.append(dependent)
+                    self.node_lane[dependent].ready.append(dependent)
+            if self.caller_waiting and (woken or self.pending == 0):
+                self.cond.notify()
+        if len(woken) > 1:
+            for lane in {id(self.node_lane[i]): self.node_lane[i] for i in woken}.values():
+                self._add_drainers(lane, len(lane.ready) - 1)
+
+    def _node_failed(self, me: int, index: int, exc: BaseException) -> None:
+        with self.lock:
+            self.running.pop(me, None)
+            if self.failed is None:
+                self.failed = (index, exc)
+            if self.caller_waiting:
+                self.cond.notify()
+
+    def _raise(self, index: int, exc: BaseException) -> None:
+        if isinstance(exc, CycleError) or not isinstance(exc, Exception):
+            raise exc
+        name = self.nodes[index][0].name
+        origin = getattr(exc, "__nolead_task__", None)
+        raise TaskFailedError(name, exc, origin) from exc
