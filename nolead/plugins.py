@@ -35,6 +35,7 @@ __all__ = [
     "executor_slot",
     "plugin_manager",
     "register_plugin",
+    "reset_manager",
     "renderer_for",
     "renderer_info",
     "unregister_plugin",
@@ -106,9 +107,32 @@ def plugin_manager() -> Any:
             for module_name in BUILTIN_PLUGINS:
                 pm.register(importlib.import_module(module_name), name=module_name)
             _load_entry_points(pm)
-            pm.check_pending()
+            _check_pending(pm)
             _pm = pm
         return _pm
+
+
+def _check_pending(pm: Any) -> None:
+    """Turn pluggy's complaint about an unknown hook name into a PluginError."""
+    import pluggy
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        raise PluginError(
+            f"plugin {name!r} implements a hook nolead does not define ({exc}); "
+            "check the spelling against nolead.hookspecs"
+        ) from exc
+
+
+def reset_manager() -> None:
+    """Forget the plugin manager and live executors; the next use loads plugins again."""
+    global _pm, _executors, _renderers
+    discard_executors()
+    with _lock:
+        _pm = None
+        _executors = _renderers = None
 
 
 def _load_entry_points(pm: Any) -> None:
@@ -279,7 +303,11 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
     pm = plugin_manager()
     with _lock:
         registered = pm.register(plugin, name=name)
-        pm.check_pending()
+        try:
+            _check_pending(pm)
+        except PluginError:
+            pm.unregister(name=registered)
+            raise
         _executors = _renderers = None
         try:
             executors()
