@@ -87,14 +87,16 @@ def static_calls(spec: _task.TaskSpec) -> tuple[StaticCall, ...]:
 
 def _raw_calls(func: Any) -> tuple[_RawCall, ...]:
     code = getattr(func, "__code__", None)
-    if not isinstance(code, types.CodeType) or not _mentions_api(func, code):
+    if not isinstance(code, types.CodeType):
         return ()
-    with _cache_lock:
-        raw = _code_cache.get(code)
+    raw = _code_cache.get(code)
     if raw is None:
-        from nolead import sourcescan
+        if _mentions_api(func, code):
+            from nolead import sourcescan
 
-        raw = sourcescan.parse(func)
+            raw = sourcescan.parse(func)
+        else:
+            raw = ()
         with _cache_lock:
             _code_cache[code] = raw
     return raw
@@ -120,14 +122,20 @@ def _mentions_api(func: Any, code: types.CodeType) -> bool:
     return False
 
 
-def _api_functions() -> tuple[tuple[Any, str], ...]:
-    from nolead import engine, scheduler
+_api: tuple[tuple[Any, str], ...] = ()
 
-    return (
-        (engine.uses, _USES),
-        (scheduler.parallel, _PARALLEL),
-        (scheduler.run_parallel, _RUN_PARALLEL),
-    )
+
+def _api_functions() -> tuple[tuple[Any, str], ...]:
+    global _api
+    if not _api:
+        from nolead import engine, scheduler
+
+        _api = (
+            (engine.uses, _USES),
+            (scheduler.parallel, _PARALLEL),
+            (scheduler.run_parallel, _RUN_PARALLEL),
+        )
+    return _api
 
 
 def _kind_of(value: Any, api: tuple[tuple[Any, str], ...]) -> str | None:

@@ -31,7 +31,15 @@ from nolead.errors import CycleError, TaskParameterError
 from nolead.log import logger
 from nolead.task import TaskSpec, resolve
 
-__all__ = ["call_directly", "compute", "current_frame", "done", "reset_pipeline", "run_task", "uses"]
+__all__ = [
+    "call_directly",
+    "compute",
+    "current_frame",
+    "done",
+    "reset_pipeline",
+    "run_task",
+    "uses",
+]
 
 PENDING, DONE, FAILED = 0, 1, 2
 # Task bodies nested on one thread before run-time dependencies move to a fresh thread.
@@ -39,10 +47,13 @@ MAX_INLINE_DEPTH = 40
 _INFO = 20
 
 _lock = threading.Lock()
-_results: dict[tuple[Any, Any], _Entry] = {}
+# key -> the result, or the _Entry of a computation still running.  Finished results are
+# stored bare (no wrapper object per result), which keeps long runs light on the GC.
+_results: dict[tuple[Any, Any], Any] = {}
 # thread ident -> the entry or group that thread is blocked on (for cycle detection)
 _blocked: dict[int, Any] = {}
 _get_ident = threading.get_ident
+_MISSING: Any = object()
 
 
 class _Frame:
@@ -59,7 +70,7 @@ class _Frame:
 
 
 class _Entry:
-    """A result slot: pending (owned by the computing thread), done or failed."""
+    """A computation in flight, owned by the computing thread; settles to done or failed."""
 
     __slots__ = ("owner", "spec", "state", "value", "waiters")
 
@@ -101,18 +112,18 @@ def uses(task: Any, /, **params: Any) -> Any:
         CycleError: When the task (indirectly) needs itself.
     """
     spec = resolve(task)
-    key = (spec, spec.binder.bind(params))
+    key = spec.key(params)
     frame = _current.get()
     if frame is not None and frame.key is not None:
         deps = frame.deps
         if deps is None:
             deps = frame.deps = graph.observed_deps(frame.key)
         if key not in deps:
-            deps[key] = params
-    entry = _results.get(key)
-    if entry is not None and entry.state == DONE:
-        return entry.value
-    return _obtain(spec, key[1], params, frame)
+            deps[key] = params or None
+    value = _results.get(key, _MISSING)
+    if value is not _MISSING and type(value) is not _Entry:
+        return value
+    return _obtain(key, params, frame)
 
 
 def run_task(task: Any, /, **params: Any) -> Any:
@@ -155,21 +166,21 @@ def reset_pipeline() -> None:
 def cached_counts() -> dict[Any, int]:
     """Return how many finished results each task spec has in the store."""
     counts: dict[Any, int] = {}
-    for (spec, _), entry in list(_results.items()):
-        if entry.state == DONE:
+    for (spec, _), value in list(_results.items()):
+        if type(value) is not _Entry:
             counts[spec] = counts.get(spec, 0) + 1
     return counts
 
 
 def is_done(key: tuple[Any, Any]) -> bool:
     """Return True when ``key``'s result is cached."""
-    entry = _results.get(key)
-    return entry is not None and entry.state == DONE
+    value = _results.get(key, _MISSING)
+    return value is not _MISSING and type(value) is not _Entry
 
 
 def cached_value(key: tuple[Any, Any]) -> Any:
     """Return the cached result of ``key`` (which must be done)."""
-    return _results[key].value
+    return _results[key]
 
 
 def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -179,20 +190,19 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
     the call is recorded as a dependency of it.
     """
     parent = _current.get()
-    key = None
     named = kwargs
     if args:
         named = dict(zip(spec.binder.names, args, strict=False))
         named.update(kwargs)
     try:
-        key = (spec, spec.binder.bind(named))
+        key = spec.key(named)
     except TaskParameterError:
         key = None  # let the call itself raise Python's own TypeError
     if key is not None and parent is not None and parent.key is not None:
         deps = parent.deps
         if deps is None:
             deps = parent.deps = graph.observed_deps(parent.key)
-        deps.setdefault(key, named)
+        deps.setdefault(key, named or None)
     frame = _Frame(spec, key, parent, parent.depth + 1 if parent is not None else 0)
     token = _current.set(frame)
     try:
@@ -201,34 +211,22 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
         _current.reset(token)
 
 
-def _obtain(spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None) -> Any:
+def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None) -> Any:
     """Compute a key on this thread, running its known upstream closure first."""
     depth = parent.depth + 1 if parent is not None else 0
-    if graph.prefetch(spec, pkey):
-        for dep, _ in graph.closure([(spec, pkey, kwargs)], is_done):
-            compute(dep[0], dep[1], dep[2], parent, depth)
-        return _results_value(spec, pkey, kwargs, parent, depth)
-    return compute(spec, pkey, kwargs, parent, depth)
+    if graph.prefetch(key):
+        for dep_key, dep_kwargs in graph.closure_order([(key, kwargs)], is_done):
+            if dep_key is not key:
+                compute(dep_key, dep_kwargs, parent, depth)
+    return compute(key, kwargs, parent, depth)
 
 
-def _results_value(
-    spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None, depth: int
-) -> Any:
-    entry = _results.get((spec, pkey))
-    if entry is not None and entry.state == DONE:
-        return entry.value
-    return compute(spec, pkey, kwargs, parent, depth)
-
-
-def compute(
-    spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: _Frame | None, depth: int
-) -> Any:
-    """Return the result of ``(spec, pkey)``: cached, awaited from another thread, or computed here.
+def compute(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None, depth: int) -> Any:
+    """Return the result of ``key``: cached, awaited from another thread, or computed here.
 
     Args:
-        spec: The task.
-        pkey: Its canonical parameters (from ``spec.binder.bind(kwargs)``).
-        kwargs: The keyword arguments to call it with.
+        key: ``(spec, canonical parameters)``.
+        kwargs: The keyword arguments to call the task with.
         parent: The frame that needs the result (``None`` at top level).
         depth: How many task bodies are already nested on this thread.
 
@@ -239,23 +237,23 @@ def compute(
         CycleError: When waiting would mean waiting for this very thread.
         BaseException: Whatever the task raised.
     """
-    key = (spec, pkey)
-    me = _get_ident()
+    spec = key[0]
     with _lock:
-        entry = _results.get(key)
-        if entry is None:
-            entry = _results[key] = _Entry(me, spec)
-            mine = True
+        value = _results.get(key, _MISSING)
+        if value is _MISSING:
+            entry = _results[key] = _Entry(_get_ident(), spec)
+        elif type(value) is _Entry:
+            entry = None
         else:
-            mine = False
-    if not mine:
-        return _await(entry, parent)
+            return value
+    if entry is None:
+        return _await(value, parent)
     if depth > MAX_INLINE_DEPTH:
         return _run_on_fresh_thread(entry, _Frame(spec, key, parent, 0), kwargs)
     return _run_body(entry, _Frame(spec, key, parent, depth), kwargs)
 
 
-def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any]) -> Any:
+def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> Any:
     """Run a claimed key's task body in this thread and settle the entry."""
     spec = frame.spec
     logging_on = logger.isEnabledFor(_INFO)
@@ -277,13 +275,13 @@ def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any]) -> Any:
     return value
 
 
-def _call_inline(spec: TaskSpec, kwargs: dict[str, Any]) -> Any:
-    return spec.func(**kwargs)
+def _call_inline(spec: TaskSpec, kwargs: dict[str, Any] | None) -> Any:
+    return spec.func(**kwargs) if kwargs else spec.func()
 
 
 # How a claimed task body is run.  The process-executor support replaces this with a
 # function that ships tasks whose executor crosses a process boundary.
-runner: Callable[[TaskSpec, dict[str, Any]], Any] = _call_inline
+runner: Callable[[TaskSpec, dict[str, Any] | None], Any] = _call_inline
 
 
 def _tag(exc: BaseException, spec: TaskSpec) -> BaseException:
@@ -302,8 +300,11 @@ def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
         entry.state = state
         waiters = entry.waiters
         entry.waiters = None
-        if state == FAILED and _results.get(key) is entry:
-            del _results[key]
+        if _results.get(key) is entry:
+            if state == DONE:
+                _results[key] = value
+            else:
+                del _results[key]
     if waiters:
         for waiter in waiters:
             waiter.release()
@@ -334,7 +335,7 @@ def _await(entry: _Entry, parent: _Frame | None) -> Any:
     raise entry.value
 
 
-def _run_on_fresh_thread(entry: _Entry, frame: _Frame, kwargs: dict[str, Any]) -> Any:
+def _run_on_fresh_thread(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> Any:
     """Run a claimed key on a new thread (fresh stack) and wait for it here."""
     context = contextvars.copy_context()
 

@@ -21,21 +21,29 @@ from nolead.errors import CycleError, TaskParameterError
 if TYPE_CHECKING:
     from nolead.graphmodel import Edge, ParallelGroup, PipelineGraph
 
-__all__ = ["Dep", "closure", "observe_group", "observed_deps", "prefetch", "snapshot"]
+__all__ = [
+    "Dep",
+    "closure",
+    "closure_order",
+    "observe_group",
+    "observed_deps",
+    "prefetch",
+    "snapshot",
+]
 
 # A result key: (spec, canonical parameters).
 Key = tuple[Any, Any]
-# A dependency to run: (spec, canonical parameters, keyword arguments as given).
-Dep = tuple[Any, Any, dict[str, Any]]
+# A dependency to run: (key, keyword arguments as given, or None for none).
+Dep = tuple[Key, Any]
 
-# downstream key -> {upstream key: keyword arguments as given}
-_observed: dict[Key, dict[Key, dict[str, Any]]] = {}
+# downstream key -> {upstream key: keyword arguments as given, or None for none}
+_observed: dict[Key, dict[Key, Any]] = {}
 # (caller spec or None, target specs, shared canonical params) -> shared kwargs as given
 _groups: dict[tuple[Any, tuple[Any, ...], Any], dict[str, Any]] = {}
 _groups_lock = threading.Lock()
 
 
-def observed_deps(key: Key) -> dict[Key, dict[str, Any]]:
+def observed_deps(key: Key) -> dict[Key, Any]:
     """Return the live record of upstream keys observed for ``key`` (created when missing)."""
     deps = _observed.get(key)
     if deps is None:
@@ -51,34 +59,28 @@ def observe_group(caller: Any, specs: tuple[Any, ...], shared: Any, kwargs: dict
             _groups.setdefault(group_key, dict(kwargs))
 
 
-def forget_task(spec: Any) -> None:
-    """Drop what was observed about a task that has been replaced by a new registration."""
-    for key in [k for k in _observed if k[0] is spec]:
-        _observed.pop(key, None)
-
-
-def prefetch(spec: Any, pkey: Any) -> list[Dep]:
-    """Return the dependencies known to be needed by ``(spec, pkey)`` before it runs.
+def prefetch(key: Key) -> list[Dep]:
+    """Return the dependencies known to be needed by ``key`` before it runs.
 
     These are the task's unconditional static ``uses()`` calls with literal arguments,
     plus the ``uses()`` calls observed in earlier runs of the same key.
 
     Args:
-        spec: The task.
-        pkey: Its canonical parameters.
+        key: ``(spec, canonical parameters)``.
 
     Returns:
-        ``(spec, canonical parameters, keyword arguments)`` for each dependency.
+        ``(key, keyword arguments)`` for each dependency.
     """
-    deps = list(_static_prefetch(spec))
-    seen = _observed.get((spec, pkey))
-    if seen:
-        known = {(d[0], d[1]) for d in deps}
-        deps.extend((k[0], k[1], kw) for k, kw in list(seen.items()) if k not in known)
+    static, static_keys = _static_prefetch(key[0])
+    seen = _observed.get(key)
+    if not seen or static_keys.issuperset(seen):
+        return static
+    deps = list(static)
+    deps.extend(item for item in list(seen.items()) if item[0] not in static_keys)
     return deps
 
 
-def _static_prefetch(spec: Any) -> list[Dep]:
+def _static_prefetch(spec: Any) -> tuple[list[Dep], frozenset[Key]]:
     version = _task.registry_version()
     cached = spec.prefetch
     if cached is not None and cached[0] == version:
@@ -91,66 +93,87 @@ def _static_prefetch(spec: Any) -> list[Dep]:
         if isinstance(target, str):
             continue  # names a task that is not registered (yet)
         try:
-            deps.append((target, target.binder.bind(call.params), call.params))
+            deps.append((target.key(call.params), call.params or None))
         except TaskParameterError:
             continue  # the run itself will report the bad parameters
-    spec.prefetch = (version, deps)
-    return deps
+    result = (deps, frozenset(dep[0] for dep in deps))
+    spec.prefetch = (version, result)
+    return result
 
 
-def closure(roots: Iterable[Dep], is_done: Callable[[Key], bool]) -> list[tuple[Dep, list[int]]]:
+def closure_order(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[Dep]:
     """Order the known upstream closure of ``roots`` so that dependencies come first.
 
     Keys for which ``is_done`` is true are left out, together with what only they need.
     The walk is iterative, so chains of any depth work.
 
     Args:
-        roots: The keys to run.
+        roots: The keys to run, with their keyword arguments.
         is_done: Tells whether a key's result is already cached.
 
     Returns:
-        ``(dependency, indices of its own dependencies in the list)`` in an order where
-        every dependency precedes its dependents; the roots are included.
+        The dependencies in an order where each comes after all it needs (roots included).
 
     Raises:
         CycleError: When the known edges form a cycle.
     """
+    return [dep for dep, _ in _walk(roots, is_done, False)]
+
+
+def closure(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[tuple[Dep, list[int]]]:
+    """Like :func:`closure_order`, with each entry's dependencies as indices into the list."""
+    return _walk(roots, is_done, True)
+
+
+_ON_PATH = -1
+
+
+def _walk(
+    roots: list[Dep], is_done: Callable[[Key], bool], with_edges: bool
+) -> list[tuple[Dep, list[int]]]:
+    """Iterative depth-first post-order over known dependencies (cycle-checked)."""
     order: list[tuple[Dep, list[int]]] = []
-    index: dict[Key, int] = {}
-    on_path: dict[Key, int] = {}
+    position: dict[Key, int] = {}  # finished keys -> index in order; _ON_PATH while visiting
+    no_edges: list[int] = []
     for root in roots:
-        root_key = (root[0], root[1])
-        if root_key in index:
+        if root[0] in position:
             continue
-        path: list[Dep] = [root]
-        on_path[root_key] = 0
-        stack: list[tuple[Dep, Any, list[int]]] = [(root, iter(prefetch(root[0], root[1])), [])]
+        position[root[0]] = _ON_PATH
+        # Each stack item: [dependency, its known dependencies, next one to look at, edges]
+        stack: list[list[Any]] = [[root, prefetch(root[0]), 0, [] if with_edges else no_edges]]
         while stack:
-            dep, pending, child_indices = stack[-1]
-            for child in pending:
-                child_key = (child[0], child[1])
-                if child_key in index:
-                    child_indices.append(index[child_key])
-                    continue
-                if child_key in on_path:
-                    names = [p[0].name for p in path[on_path[child_key] :]]
-                    raise CycleError([*names, child[0].name])
-                if is_done(child_key):
-                    continue
-                on_path[child_key] = len(path)
-                path.append(child)
-                stack.append((child, iter(prefetch(child[0], child[1])), []))
-                break
+            item = stack[-1]
+            deps = item[1]
+            at = item[2]
+            while at < len(deps):
+                child = deps[at]
+                at += 1
+                seen = position.get(child[0])
+                if seen is None:
+                    if is_done(child[0]):
+                        continue
+                    item[2] = at
+                    position[child[0]] = _ON_PATH
+                    stack.append([child, prefetch(child[0]), 0, [] if with_edges else no_edges])
+                    break
+                if seen == _ON_PATH:
+                    raise CycleError(_cycle(stack, child[0]))
+                if with_edges:
+                    item[3].append(seen)
             else:
                 stack.pop()
-                path.pop()
-                key = (dep[0], dep[1])
-                del on_path[key]
-                index[key] = len(order)
-                order.append((dep, child_indices))
-                if stack:
-                    stack[-1][2].append(index[key])
+                key = item[0][0]
+                position[key] = len(order)
+                if with_edges and stack:
+                    stack[-1][3].append(len(order))
+                order.append((item[0], item[3]))
     return order
+
+
+def _cycle(stack: list[list[Any]], closing: Key) -> list[str]:
+    keys = [item[0][0] for item in stack]
+    start = keys.index(closing)
+    return [key[0].name for key in keys[start:]] + [closing[0].name]
 
 
 def snapshot(
@@ -187,7 +210,7 @@ def snapshot(
         if down in position:
             for (up, _), kwargs in list(ups.items()):
                 if up in position:
-                    edges.add(up, down, kwargs, parallel=False, static=False)
+                    edges.add(up, down, kwargs or {}, parallel=False, static=False)
     for (caller, targets_all, _), kwargs in list(_groups.items()):
         if caller is not None and caller not in position:
             continue

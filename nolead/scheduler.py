@@ -30,7 +30,6 @@ from nolead.task import TaskSpec, resolve
 
 __all__ = ["parallel", "run_parallel"]
 
-_INPROCESS_DEFAULTS = frozenset({"thread", "serial"})
 
 
 def parallel(tasks: Iterable[Any]) -> dict[str, Any]:
@@ -81,7 +80,7 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
     specs = _resolve_list(tasks)
     if not specs:
         return {}
-    pkeys = [spec.binder.bind(shared) for spec in specs]
+    keys = [spec.key(shared) for spec in specs]
     parent = engine.current_frame()
     graph.observe_group(
         parent.spec if parent is not None else None,
@@ -89,22 +88,21 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
         canonical(shared) if shared else None,
         shared,
     )
-    roots = [(spec, pkey, shared) for spec, pkey in zip(specs, pkeys, strict=True)]
-    if all(engine.is_done((spec, pkey)) for spec, pkey, _ in roots):
-        return {spec.name: engine.cached_value((spec, pkey)) for spec, pkey, _ in roots}
-    plan = graph.closure(roots, engine.is_done)
+    if all(engine.is_done(key) for key in keys):
+        return {key[0].name: engine.cached_value(key) for key in keys}
+    plan = graph.closure([(key, shared or None) for key in keys], engine.is_done)
     if plan:
         _Group(plan, parent).run()
-    return {spec.name: _value_of(spec, pkey, shared, parent) for spec, pkey, _ in roots}
+    return {key[0].name: _value_of(key, shared, parent) for key in keys}
 
 
-def _value_of(spec: TaskSpec, pkey: Any, kwargs: dict[str, Any], parent: Any) -> Any:
+def _value_of(key: Any, kwargs: dict[str, Any], parent: Any) -> Any:
     """Return a listed task's result (computed by the group or cached before it)."""
-    if engine.is_done((spec, pkey)):
-        return engine.cached_value((spec, pkey))
-    # Reset or evicted meanwhile: compute it here rather than lose it.
+    if engine.is_done(key):
+        return engine.cached_value(key)
+    # Reset meanwhile: compute it here rather than lose it.
     depth = parent.depth + 1 if parent is not None else 0
-    return engine.compute(spec, pkey, kwargs, parent, depth)
+    return engine.compute(key, kwargs, parent, depth)
 
 
 def _resolve_list(tasks: Iterable[Any]) -> list[TaskSpec]:
@@ -159,7 +157,7 @@ class _Group:
         self.running: dict[int, TaskSpec] = {}
         self.caller_waiting = False
         self.lanes: dict[str, _Lane] = {}
-        self.node_lane: list[_Lane] = [self._lane_for(dep[0]) for dep in self.nodes]
+        self.node_lane: list[_Lane] = [self._lane_for(dep[0][0]) for dep in self.nodes]
         self.context = contextvars.copy_context()
 
     def _lane_for(self, spec: TaskSpec) -> _Lane:
@@ -220,10 +218,10 @@ class _Group:
                 index = ready.popleft()
             except IndexError:
                 return
-            spec, pkey, kwargs = self.nodes[index]
-            running[me] = spec
+            key, kwargs = self.nodes[index]
+            running[me] = key[0]
             try:
-                engine.compute(spec, pkey, kwargs, self.parent, depth)
+                engine.compute(key, kwargs, self.parent, depth)
             except BaseException as exc:
                 self._node_failed(me, index, exc)
                 continue
@@ -256,6 +254,6 @@ class _Group:
     def _raise(self, index: int, exc: BaseException) -> None:
         if isinstance(exc, CycleError) or not isinstance(exc, Exception):
             raise exc
-        name = self.nodes[index][0].name
+        name = self.nodes[index][0][0].name
         origin = getattr(exc, "__nolead_task__", None)
         raise TaskFailedError(name, exc, origin) from exc

@@ -180,19 +180,17 @@ class _Namespace:
     """Looks names up the way the function would: closure, then globals, then builtins."""
 
     def __init__(self, func: Any) -> None:
-        self.globals: dict[str, Any] = getattr(func, "__globals__", {})
-        self.closure: dict[str, Any] = {}
-        code = func.__code__
-        for name, cell in zip(code.co_freevars, func.__closure__ or (), strict=False):
-            try:
-                self.closure[name] = cell.cell_contents
-            except ValueError:
-                continue
+        self.globals: dict[str, Any] = func.__globals__
+        self.freevars: tuple[str, ...] = func.__code__.co_freevars
+        self.cells: tuple[Any, ...] = func.__closure__ or ()
 
     def lookup(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Name):
-            if node.id in self.closure:
-                return self.closure[node.id]
+            if node.id in self.freevars:
+                try:
+                    return self.cells[self.freevars.index(node.id)].cell_contents
+                except (ValueError, IndexError):
+                    return _MISSING
             value = self.globals.get(node.id, _MISSING)
             if value is _MISSING:
                 builtins = self.globals.get("__builtins__")

@@ -35,6 +35,7 @@ class TaskSpec:
         "binder",
         "executor",
         "func",
+        "key0",
         "name",
         "prefetch",
         "static",
@@ -46,10 +47,24 @@ class TaskSpec:
         self.func = func
         self.executor = executor
         self.binder = Binder(name, func)
+        # The result key for a call without parameters, built once (None: some are required).
+        self.key0: tuple[TaskSpec, Any] | None = None
+        if self.binder.default_key is not None:
+            self.key0 = (self, self.binder.default_key)
         self.wrapper: Callable[..., Any] = func
         # Caches filled lazily by nolead.discovery and nolead.graph: (registry version, value).
         self.static: Any = None
         self.prefetch: Any = None
+
+    def key(self, params: dict[str, Any]) -> tuple[TaskSpec, Any]:
+        """Return the result key for calling this task with ``params``.
+
+        Raises:
+            TaskParameterError: When ``params`` do not fit the signature.
+        """
+        if not params and self.key0 is not None:
+            return self.key0
+        return (self, self.binder.bind(params))
 
     @property
     def qualname(self) -> str:
