@@ -24,7 +24,6 @@ from typing import Any, NamedTuple
 
 from nolead import task as _task
 
-
 __all__ = ["StaticCall", "static_calls"]
 
 _USES, _PARALLEL, _RUN_PARALLEL = "uses", "parallel", "run_parallel"
@@ -143,5 +142,3 @@ def _kind_of(value: Any, api: tuple[tuple[Any, str], ...]) -> str | None:
         if value is function:
             return kind
     return None
-
-

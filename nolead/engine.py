@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from nolead import graph
 from nolead.errors import CycleError, TaskParameterError
@@ -40,6 +40,8 @@ __all__ = [
     "run_task",
     "uses",
 ]
+
+T = TypeVar("T")
 
 PENDING, DONE, FAILED = 0, 1, 2
 # Task bodies nested on one thread before run-time dependencies move to a fresh thread.
@@ -59,7 +61,7 @@ _MISSING: Any = object()
 class _Frame:
     """One running task body: what ``uses()`` inside it records edges against."""
 
-    __slots__ = ("depth", "deps", "key", "parent", "spec")
+    __slots__ = ("deps", "depth", "key", "parent", "spec")
 
     def __init__(self, spec: TaskSpec, key: Any, parent: _Frame | None, depth: int) -> None:
         self.spec = spec
@@ -90,6 +92,12 @@ _current: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
 def current_frame() -> _Frame | None:
     """Return the frame of the task running in this context, or ``None``."""
     return _current.get()
+
+
+@overload
+def uses(task: Callable[..., T], /, **params: Any) -> T: ...
+@overload
+def uses(task: str, /, **params: Any) -> Any: ...
 
 
 def uses(task: Any, /, **params: Any) -> Any:
@@ -126,6 +134,12 @@ def uses(task: Any, /, **params: Any) -> Any:
     return _obtain(key, params, frame)
 
 
+@overload
+def run_task(task: Callable[..., T], /, **params: Any) -> T: ...
+@overload
+def run_task(task: str, /, **params: Any) -> Any: ...
+
+
 def run_task(task: Any, /, **params: Any) -> Any:
     """Run a task (after what it is known to need) and return its result.
 
@@ -146,7 +160,7 @@ def run_task(task: Any, /, **params: Any) -> Any:
     return uses(task, **params)
 
 
-def done(result: Any = None) -> Any:
+def done(result: T = None) -> T:  # type: ignore[assignment]
     """Return ``result``: a readable way to end a task (``return done(value)``)."""
     return result
 
@@ -221,7 +235,9 @@ def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame 
     return compute(key, kwargs, parent, depth)
 
 
-def compute(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None, depth: int) -> Any:
+def compute(
+    key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None, depth: int
+) -> Any:
     """Return the result of ``key``: cached, awaited from another thread, or computed here.
 
     Args:

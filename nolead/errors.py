@@ -43,14 +43,15 @@ class UnknownTaskError(NoleadError, ValueError):
         self.suggestions = tuple(suggestions)
         message = f"Task {name!r} not found"
         if self.suggestions:
-            message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+            options = " or ".join(repr(s) for s in self.suggestions)
+            message += f"; did you mean {options}?"
         else:
             message += "; decorate a function with @Task() to register it"
         super().__init__(message)
 
 
 class NotATaskError(NoleadError, TypeError):
-    """Something that is neither a task function nor a task name was passed where a task is needed."""
+    """Something that is neither a task function nor a task name was given as a task."""
 
 
 class TaskParameterError(NoleadError, TypeError):

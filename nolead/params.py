@@ -24,7 +24,7 @@ _ATOMIC: frozenset[type] = frozenset({int, bool, float, complex, bytes, type(Non
 
 
 def canonical(value: Any) -> Any:
-    """Return a hashable form of ``value`` that compares equal only to equal values of the same type.
+    """Return a hashable form of ``value``, equal only for equal values of the same type.
 
     Args:
         value: A parameter value.
@@ -169,9 +169,7 @@ def _describe(func: Callable[..., Any]) -> tuple[tuple[str, ...], dict[str, Any]
     return _describe_signature(func)
 
 
-def _describe_code(
-    func: Any, code: Any
-) -> tuple[tuple[str, ...], dict[str, Any], list[str], bool]:
+def _describe_code(func: Any, code: Any) -> tuple[tuple[str, ...], dict[str, Any], list[str], bool]:
     posonly = code.co_posonlyargcount
     positional = code.co_argcount
     kwonly = code.co_kwonlyargcount

@@ -35,9 +35,9 @@ __all__ = [
     "executor_slot",
     "plugin_manager",
     "register_plugin",
-    "reset_manager",
     "renderer_for",
     "renderer_info",
+    "reset_manager",
     "unregister_plugin",
 ]
 
@@ -166,7 +166,9 @@ def _collect(hook_name: str, make: Callable[..., Any]) -> dict[str, Any]:
     for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
         plugin_name = impl.plugin_name
 
-        def register(name: str, target: Any, *args: Any, _plugin: str = plugin_name, **kw: Any) -> None:
+        def register(
+            name: str, target: Any, *args: Any, _plugin: str = plugin_name, **kw: Any
+        ) -> None:
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin {_plugin!r} registered a nameless entry: {name!r}")
             if name in found:

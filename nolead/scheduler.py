@@ -31,7 +31,6 @@ from nolead.task import TaskSpec, resolve
 __all__ = ["parallel", "run_parallel"]
 
 
-
 def parallel(tasks: Iterable[Any]) -> dict[str, Any]:
     """Run tasks concurrently and return ``{task name: result}`` in the order given.
 

@@ -222,7 +222,8 @@ class ExecutorContract:
 
         @nolead.Task(name="contract_edge_user")
         def user(scale: int = 2) -> int:
-            return int(nolead.uses(name)) * scale  # a name: only known at run time
+            value: int = nolead.uses(name)  # a name: only known at run time
+            return value * scale
 
         assert nolead.parallel([user]) == {"contract_edge_user": 10}
         edges = nolead.build_graph().dependencies("contract_edge_user")

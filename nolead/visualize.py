@@ -32,7 +32,9 @@ def build_graph(include_tasks: Iterable[str] | None = None) -> PipelineGraph:
     return graph.snapshot(names, engine.cached_counts())
 
 
-def render_graph(output_format: str = DEFAULT_FORMAT, include_tasks: Iterable[str] | None = None) -> str | bytes:
+def render_graph(
+    output_format: str = DEFAULT_FORMAT, include_tasks: Iterable[str] | None = None
+) -> str | bytes:
     """Render the pipeline graph with a registered renderer and return the content.
 
     Args:

@@ -26,9 +26,7 @@ def dags(draw: Any) -> list[Node]:
     for index in range(size):
         deps: Node = []
         if index:
-            chosen = draw(
-                st.lists(st.integers(0, index - 1), unique=True, max_size=min(index, 4))
-            )
+            chosen = draw(st.lists(st.integers(0, index - 1), unique=True, max_size=min(index, 4)))
             for upstream in chosen:
                 k = draw(st.sampled_from([0, 0, 1, 2]))
                 mode = draw(st.sampled_from(["uses", "uses", "group"]))

@@ -104,7 +104,7 @@ def test_duplicate_name_names_both_plugins(fake_entry_points: Any) -> None:
 def test_duplicate_of_a_builtin_is_refused(fake_entry_points: Any) -> None:
     """A plugin cannot silently replace a built-in executor."""
     fake_entry_points("impostor", _executor_plugin("thread"))
-    with pytest.raises(PluginError, match="nolead.default_plugins.threads"):
+    with pytest.raises(PluginError, match=r"nolead\.default_plugins\.threads"):
         plugins.executors()
 
 
@@ -173,7 +173,8 @@ def test_renderer_plugin_claims_a_suffix(nolead_plugin: Any, tmp_path: Any) -> N
         return None
 
     out = nolead.generate_dependency_graph(tmp_path / "g.lst", include_tasks=["plugins_listed"])
-    assert open(out, "rb").read() == b"tasks: plugins_listed"
+    with open(out, "rb") as handle:
+        assert handle.read() == b"tasks: plugins_listed"
 
 
 def test_executor_factory_gets_configured_workers(nolead_plugin: Any) -> None:
