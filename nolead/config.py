@@ -23,6 +23,10 @@ _lock = threading.Lock()
 _executor: str | None = None
 _max_workers: int | None = None
 _env_read = False
+# Bumped whenever settings or the executor registry change (invalidates per-task caches).
+generation = 0
+# True inside a worker process of an executor that crosses process boundaries.
+in_worker = False
 
 
 def _read_env() -> None:
@@ -98,7 +102,43 @@ def configure(
         current = {"executor": _executor or DEFAULT_EXECUTOR, "max_workers": _max_workers}
     if changed or reset:
         plugins.discard_executors()
+        bump()
     return current
+
+
+def bump() -> None:
+    """Invalidate what was derived from the settings or the executor registry."""
+    global generation
+    generation += 1
+
+
+def enter_worker_mode() -> None:
+    """Mark this process as a worker: process tasks run inline, parallel() uses threads."""
+    global in_worker
+    if not in_worker:
+        in_worker = True
+        bump()
+
+
+def executor_for(spec: Any) -> str:
+    """Return the executor name a task runs on (its own choice, else the default)."""
+    return spec.executor or default_executor()
+
+
+def runs_in_other_process(spec: Any) -> bool:
+    """Return True when a task's body must be shipped to another process to run.
+
+    Decided by what the executor's plugin registered (``crosses_process``), cached per
+    task until the settings or the registry change.
+    """
+    cached = spec.remote
+    if cached is not None and cached[0] == generation:
+        return bool(cached[1])
+    from nolead import plugins
+
+    remote = not in_worker and plugins.executor_info(executor_for(spec)).crosses_process
+    spec.remote = (generation, remote)
+    return remote
 
 
 def default_executor() -> str:

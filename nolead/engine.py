@@ -22,12 +22,13 @@ Mechanisms (see docs/concepts.md for the user's view):
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from nolead import graph
-from nolead.errors import CycleError, TaskParameterError
+from nolead import config, graph
+from nolead.errors import CycleError, TaskParameterError, UnknownTaskError
 from nolead.log import logger
 from nolead.task import TaskSpec, resolve
 
@@ -81,7 +82,31 @@ class _Entry:
         self.value: Any = None
         self.owner = owner
         self.spec = spec
-        self.waiters: list[threading.Lock] | None = None
+        # callables run when the entry settles (a waiting thread's lock.release, ...)
+        self.waiters: list[Callable[[], Any]] | None = None
+
+
+class NeedDependency(BaseException):
+    """Raised in a worker process when a task needs a result that was not shipped.
+
+    It travels back to the parent (a ``BaseException``, so a task's ``except Exception``
+    does not swallow it), which computes the dependency, records the edge and sends the
+    task again.
+
+    Attributes:
+        target: The needed task's result key, or its name when the worker cannot resolve it.
+        kwargs: The keyword arguments it was asked with.
+        reply: What the worker observed before stopping (filled by the worker).
+    """
+
+    def __init__(self, target: Any, kwargs: dict[str, Any] | None, reply: Any = None) -> None:
+        super().__init__(target, kwargs, reply)
+        self.target = target
+        self.kwargs = kwargs
+        self.reply = reply
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.target, self.kwargs, self.reply))
 
 
 _current: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
@@ -119,7 +144,12 @@ def uses(task: Any, /, **params: Any) -> Any:
         TaskParameterError: When the parameters do not fit the task's signature.
         CycleError: When the task (indirectly) needs itself.
     """
-    spec = resolve(task)
+    try:
+        spec = resolve(task)
+    except UnknownTaskError:
+        if config.in_worker:
+            raise NeedDependency(task, params or None) from None
+        raise
     key = spec.key(params)
     frame = _current.get()
     if frame is not None and frame.key is not None:
@@ -173,6 +203,9 @@ def reset_pipeline() -> None:
     """
     with _lock:
         _results.clear()
+    transport = sys.modules.get("nolead.transport")
+    if transport is not None:
+        transport.forget()
     if logger.isEnabledFor(10):
         logger.debug("Pipeline results cleared")
 
@@ -184,6 +217,18 @@ def cached_counts() -> dict[Any, int]:
         if type(value) is not _Entry:
             counts[spec] = counts.get(spec, 0) + 1
     return counts
+
+
+def offer(key: tuple[Any, Any], value: Any) -> None:
+    """Cache a result computed elsewhere (a worker process), unless one is already there."""
+    with _lock:
+        if key not in _results:
+            _results[key] = value
+
+
+def finished_items() -> list[tuple[Any, Any]]:
+    """Return every cached ``(key, result)``."""
+    return [(key, value) for key, value in list(_results.items()) if type(value) is not _Entry]
 
 
 def is_done(key: tuple[Any, Any]) -> bool:
@@ -227,6 +272,8 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None) -> Any:
     """Compute a key on this thread, running its known upstream closure first."""
+    if config.in_worker:
+        raise NeedDependency(key, kwargs or None)
     depth = parent.depth + 1 if parent is not None else 0
     if graph.prefetch(key):
         for dep_key, dep_kwargs in graph.closure_order([(key, kwargs)], is_done):
@@ -277,7 +324,14 @@ def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> An
         logger.info("Running task: %s", spec.name)
     token = _current.set(frame)
     try:
-        value = runner(spec, kwargs)
+        if config.runs_in_other_process(spec):
+            from nolead import remote
+
+            value = remote.run_sync(frame, kwargs, config.executor_for(spec))
+        elif kwargs:
+            value = spec.func(**kwargs)
+        else:
+            value = spec.func()
     except BaseException as exc:
         _current.reset(token)
         _settle(entry, frame.key, FAILED, _tag(exc, spec))
@@ -289,15 +343,6 @@ def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> An
     if logging_on:
         logger.info("Completed task: %s", spec.name)
     return value
-
-
-def _call_inline(spec: TaskSpec, kwargs: dict[str, Any] | None) -> Any:
-    return spec.func(**kwargs) if kwargs else spec.func()
-
-
-# How a claimed task body is run.  The process-executor support replaces this with a
-# function that ships tasks whose executor crosses a process boundary.
-runner: Callable[[TaskSpec, dict[str, Any] | None], Any] = _call_inline
 
 
 def _tag(exc: BaseException, spec: TaskSpec) -> BaseException:
@@ -323,7 +368,65 @@ def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
                 del _results[key]
     if waiters:
         for waiter in waiters:
-            waiter.release()
+            waiter()
+
+
+def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Frame | None) -> None:
+    """Compute here what a worker asked for, and record it as a dependency of ``down``.
+
+    Raises:
+        UnknownTaskError: When the worker asked for a name no task has.
+        BaseException: Whatever computing the dependency raised.
+    """
+    target = need.target
+    key = resolve(target).key(need.kwargs or {}) if isinstance(target, str) else target
+    graph.observed_deps(down).setdefault(key, need.kwargs)
+    if not is_done(key):
+        _obtain(key, need.kwargs, parent)
+
+
+def claim(key: tuple[Any, Any]) -> tuple[int, Any]:
+    """Claim a key for a computation that runs elsewhere (no thread owns it).
+
+    Returns:
+        ``(DONE, result)`` when cached; ``(PENDING, entry)`` when another computation is in
+        flight; ``(FAILED, entry)`` — meaning *claimed*: the caller must compute the key
+        and :func:`settle` the entry.
+    """
+    with _lock:
+        value = _results.get(key, _MISSING)
+        if value is _MISSING:
+            entry = _results[key] = _Entry(0, key[0])
+            return FAILED, entry
+        if type(value) is _Entry:
+            return PENDING, value
+        return DONE, value
+
+
+def settle(entry: _Entry, key: tuple[Any, Any], error: BaseException | None, value: Any) -> None:
+    """Settle a claimed entry with a result, or with the exception that replaced it."""
+    if error is None:
+        _settle(entry, key, DONE, value)
+    else:
+        _settle(entry, key, FAILED, _tag(error, key[0]))
+
+
+def when_settled(entry: _Entry, callback: Callable[[], Any]) -> None:
+    """Call ``callback`` once the entry settles (now, if it already has)."""
+    with _lock:
+        if entry.state == PENDING:
+            if entry.waiters is None:
+                entry.waiters = []
+            entry.waiters.append(callback)
+            return
+    callback()
+
+
+def outcome(entry: _Entry) -> tuple[BaseException | None, Any]:
+    """Return ``(exception or None, result)`` of a settled entry."""
+    if entry.state == DONE:
+        return None, entry.value
+    return entry.value, None
 
 
 def _await(entry: _Entry, parent: _Frame | None) -> Any:
@@ -339,7 +442,7 @@ def _await(entry: _Entry, parent: _Frame | None) -> Any:
                 waiter.acquire()
                 if entry.waiters is None:
                     entry.waiters = []
-                entry.waiters.append(waiter)
+                entry.waiters.append(waiter.release)
                 _blocked[me] = entry
             else:
                 waiter = None
@@ -366,7 +469,7 @@ def _run_on_fresh_thread(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | 
     with _lock:
         waiter = threading.Lock()
         waiter.acquire()
-        entry.waiters = [waiter]
+        entry.waiters = [waiter.release]
         _blocked[me] = entry
     threading.Thread(target=run, name=f"nolead-deep-{frame.spec.name}", daemon=True).start()
     waiter.acquire()

@@ -19,6 +19,7 @@ __all__ = [
     "PluginError",
     "TaskFailedError",
     "TaskParameterError",
+    "TaskPicklingError",
     "UnknownExecutorError",
     "UnknownRendererError",
     "UnknownTaskError",
@@ -28,6 +29,15 @@ __all__ = [
 
 class NoleadError(Exception):
     """Base class of every error raised by nolead itself."""
+
+    # The constructor's arguments, so errors pickle (to cross processes) as they were made.
+    _args: tuple[object, ...] | None = None
+
+    def __reduce__(self) -> tuple[object, ...]:
+        if self._args is None:
+            return super().__reduce__()
+        state = {k: v for k, v in self.__dict__.items() if k != "_args"}
+        return (type(self), self._args, state)
 
 
 class UnknownTaskError(NoleadError, ValueError):
@@ -39,6 +49,7 @@ class UnknownTaskError(NoleadError, ValueError):
     """
 
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self._args = (name, tuple(suggestions))
         self.name = name
         self.suggestions = tuple(suggestions)
         message = f"Task {name!r} not found"
@@ -63,6 +74,7 @@ class TaskParameterError(NoleadError, TypeError):
     """
 
     def __init__(self, task: str, message: str, parameter: str | None = None) -> None:
+        self._args = (task, message, parameter)
         self.task = task
         self.parameter = parameter
         super().__init__(f"Task {task!r}: {message}")
@@ -77,6 +89,7 @@ class CycleError(NoleadError):
 
     def __init__(self, cycle: Iterable[str]) -> None:
         self.cycle = list(cycle)
+        self._args = (self.cycle,)
         path = " -> ".join(repr(name) for name in self.cycle)
         super().__init__(
             f"Dependency cycle: {path}; a task cannot depend on itself, directly or through others"
@@ -95,18 +108,28 @@ class TaskFailedError(NoleadError):
     """
 
     def __init__(self, task: str, cause: BaseException, origin: str | None = None) -> None:
+        self._args = (task, cause, origin)
         self.task = task
         self.origin = origin or task
         where = "" if self.origin == task else f" (raised in its dependency {self.origin!r})"
         super().__init__(f"Task {task!r} failed{where}: {type(cause).__name__}: {cause}")
 
-    def __reduce__(self) -> tuple[object, ...]:
-        cause = self.__cause__ if self.__cause__ is not None else Exception(str(self))
-        return (type(self), (self.task, cause, self.origin))
-
 
 class WorkerCrashedError(NoleadError):
     """The process running a task died before it could report a result."""
+
+
+class TaskPicklingError(NoleadError):
+    """A task, one of its arguments, or a result could not be pickled to cross processes.
+
+    Attributes:
+        task: The task's name.
+    """
+
+    def __init__(self, task: str, message: str) -> None:
+        self._args = (task, message)
+        self.task = task
+        super().__init__(f"Task {task!r}: {message}")
 
 
 class ParallelUsageError(NoleadError, ValueError):

@@ -59,6 +59,24 @@ def observe_group(caller: Any, specs: tuple[Any, ...], shared: Any, kwargs: dict
             _groups.setdefault(group_key, dict(kwargs))
 
 
+def forget_observations() -> None:
+    """Drop every observed edge and group (a worker does this before each task)."""
+    _observed.clear()
+    with _groups_lock:
+        _groups.clear()
+
+
+def observed_items() -> list[tuple[Key, dict[Key, Any]]]:
+    """Return the observed edges as ``(downstream key, {upstream key: kwargs})``."""
+    return list(_observed.items())
+
+
+def observed_groups() -> list[tuple[Any, tuple[Any, ...], Any, dict[str, Any]]]:
+    """Return the observed parallel groups as ``(caller, specs, shared key, kwargs)``."""
+    with _groups_lock:
+        return [(*key, kwargs) for key, kwargs in _groups.items()]
+
+
 def prefetch(key: Key) -> list[Dep]:
     """Return the dependencies known to be needed by ``key`` before it runs.
 

@@ -44,6 +44,7 @@ __all__ = [
 BUILTIN_PLUGINS = (
     "nolead.default_plugins.threads",
     "nolead.default_plugins.serial",
+    "nolead.default_plugins.processes",
     "nolead.default_plugins.text",
     "nolead.default_plugins.dot",
 )
@@ -133,6 +134,13 @@ def reset_manager() -> None:
     with _lock:
         _pm = None
         _executors = _renderers = None
+    _changed()
+
+
+def _changed() -> None:
+    from nolead import config
+
+    config.bump()
 
 
 def _load_entry_points(pm: Any) -> None:
@@ -318,6 +326,7 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
             pm.unregister(name=registered)
             _executors = _renderers = None
             raise
+    _changed()
     return str(registered)
 
 
@@ -331,3 +340,4 @@ def unregister_plugin(name: str) -> None:
         _executors = _renderers = None
         gone = before - set(executors())
     discard_executors(gone)
+    _changed()

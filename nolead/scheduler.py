@@ -127,12 +127,18 @@ def _resolve_list(tasks: Iterable[Any]) -> list[TaskSpec]:
 
 
 class _Lane:
-    """The ready nodes of one in-process executor, drained by the caller and pool jobs."""
+    """The ready nodes of one executor.
 
-    __slots__ = ("ready", "slot")
+    In-process lanes are drained by the caller and by jobs submitted to the executor;
+    remote lanes (executors that cross a process boundary) are dispatched by the caller,
+    one submission per node, and settled by completion callbacks.
+    """
 
-    def __init__(self, slot: Any) -> None:
+    __slots__ = ("ready", "remote", "slot")
+
+    def __init__(self, slot: Any, remote: bool) -> None:
         self.slot = slot
+        self.remote = remote
         self.ready: deque[int] = deque()
 
 
@@ -154,18 +160,31 @@ class _Group:
         self.failed: tuple[int, BaseException] | None = None
         # thread ident -> spec of the node it is running (read by cycle detection)
         self.running: dict[int, TaskSpec] = {}
+        self.remote_inflight = 0
+        self.remote_futures: list[Any] = []
+        self.remote_entries: dict[int, Any] = {}
+        self.needs: deque[tuple[int, Any]] = deque()
+        self.asked: dict[int, list[Any]] = {}
         self.caller_waiting = False
         self.lanes: dict[str, _Lane] = {}
         self.node_lane: list[_Lane] = [self._lane_for(dep[0][0]) for dep in self.nodes]
         self.context = contextvars.copy_context()
 
     def _lane_for(self, spec: TaskSpec) -> _Lane:
-        name = spec.executor or config.default_executor()
+        name = config.executor_for(spec)
         lane = self.lanes.get(name)
         if lane is None:
             from nolead import plugins
 
-            lane = self.lanes[name] = _Lane(plugins.executor_slot(name))
+            info = plugins.executor_info(name)
+            if info.crosses_process and config.in_worker:
+                # parallel() inside a worker process runs on that worker's threads
+                name = config.DEFAULT_EXECUTOR
+                lane = self.lanes.get(name)
+                if lane is not None:
+                    return lane
+            slot = plugins.executor_slot(name)
+            lane = self.lanes[name] = _Lane(slot, slot.info.crosses_process)
         return lane
 
     def run(self) -> None:
@@ -177,19 +196,22 @@ class _Group:
             self._add_drainers(lane, len(lane.ready) - 1)
         depth = self.parent.depth + 1 if self.parent is not None else 0
         while True:
+            while self.needs:
+                self._provide(*self.needs.popleft())
             for lane in self.lanes.values():
-                self._drain(lane, depth)
+                if lane.remote:
+                    self._dispatch(lane)
+                else:
+                    self._drain(lane, depth)
             with self.lock:
                 if self._finished():
                     break
-                if any(lane.ready for lane in self.lanes.values()):
+                if self._has_work():
                     continue
                 engine.block_on(self, self.parent)
                 self.caller_waiting = True
                 try:
-                    while not self._finished() and not any(
-                        lane.ready for lane in self.lanes.values()
-                    ):
+                    while not self._finished() and not self._has_work():
                         self.cond.wait()
                 finally:
                     self.caller_waiting = False
@@ -197,10 +219,17 @@ class _Group:
         if self.failed is not None:
             self._raise(*self.failed)
 
+    def _has_work(self) -> bool:
+        return bool(self.needs) or any(lane.ready for lane in self.lanes.values())
+
     def _finished(self) -> bool:
-        return self.pending == 0 or (self.failed is not None and not self.running)
+        return self.pending == 0 or (
+            self.failed is not None and not self.running and not self.remote_inflight
+        )
 
     def _add_drainers(self, lane: _Lane, wanted: int) -> None:
+        if lane.remote:
+            return
         for _ in range(min(wanted, lane.slot.workers - 1)):
             lane.slot.executor.submit(self._drain_job, lane, self.context.copy())
 
@@ -226,29 +255,123 @@ class _Group:
                 continue
             self._node_done(me, index)
 
-    def _node_done(self, me: int, index: int) -> None:
+    def _dispatch(self, lane: _Lane) -> None:
+        """Submit every ready node of a remote lane (the caller's job; never blocks)."""
+
+        while self.failed is None:
+            try:
+                index = lane.ready.popleft()
+            except IndexError:
+                return
+            key = self.nodes[index][0]
+            state, found = engine.claim(key)
+            if state == engine.DONE:
+                self._node_done(None, index)
+                continue
+            with self.lock:
+                self.remote_inflight += 1
+            if state == engine.PENDING:  # computed elsewhere: wait for it without a thread
+                engine.when_settled(found, lambda i=index, e=found: self._remote_settled(i, e))
+                continue
+            self.remote_entries[index] = found
+            self._submit_remote(lane, index)
+
+    def _submit_remote(self, lane: _Lane, index: int) -> None:
+        from nolead import remote
+
+        key, kwargs = self.nodes[index]
+        entry = self.remote_entries[index]
+        try:
+            future = remote.submit(lane.slot, key, kwargs)
+        except BaseException as exc:
+            engine.settle(entry, key, exc, None)
+            self._remote_settled(index, entry)
+            return
+        self.remote_futures.append(future)
+        future.add_done_callback(
+            lambda f, i=index, e=entry, k=key: self._remote_finished(f, i, e, k)
+        )
+
+    def _provide(self, index: int, need: Any) -> None:
+        """Compute what a worker asked for (caller thread), then send the node again."""
+        from nolead import remote
+
+        key, _ = self.nodes[index]
+        entry = self.remote_entries[index]
+        try:
+            remote.check_new_need(key, need, self.asked.setdefault(index, []))
+            engine.provide(key, need, self.parent)
+        except BaseException as exc:
+            engine.settle(entry, key, exc, None)
+            self._remote_settled(index, entry)
+            return
+        if self.failed is None:
+            self._submit_remote(self.node_lane[index], index)
+        else:
+            engine.settle(entry, key, self.failed[1], None)
+            self._remote_settled(index, entry)
+
+    def _remote_finished(self, future: Any, index: int, entry: Any, key: Any) -> None:
+        from concurrent.futures import CancelledError
+
+        if future.cancelled():
+            engine.settle(entry, key, CancelledError(f"task {key[0].name!r} cancelled"), None)
+        elif isinstance(future.exception(), engine.NeedDependency):
+            with self.lock:
+                self.needs.append((index, future.exception()))
+                if self.caller_waiting:
+                    self.cond.notify()
+            return
+        elif future.exception() is not None:
+            engine.settle(entry, key, future.exception(), None)
+        else:
+            engine.settle(entry, key, None, future.result())
+        self._remote_settled(index, entry)
+
+    def _remote_settled(self, index: int, entry: Any) -> None:
+        from concurrent.futures import CancelledError
+
+        error, _ = engine.outcome(entry)
+        with self.lock:
+            self.remote_inflight -= 1
+            if self.caller_waiting:
+                self.cond.notify()
+        if error is None:
+            self._node_done(None, index)
+        elif not isinstance(error, CancelledError):
+            self._node_failed(None, index, error)
+
+    def _node_done(self, me: int | None, index: int) -> None:
         woken: list[int] = []
         with self.lock:
-            del self.running[me]
+            if me is not None:
+                del self.running[me]
             self.pending -= 1
             for dependent in self.dependents[index]:
                 self.waiting[dependent] -= 1
                 if not self.waiting[dependent]:
                     woken.append(dependent)
                     self.node_lane[dependent].ready.append(dependent)
-            if self.caller_waiting and (woken or self.pending == 0):
+            if self.caller_waiting and (woken or self.pending == 0 or self.failed is not None):
                 self.cond.notify()
         if len(woken) > 1:
             for lane in {id(self.node_lane[i]): self.node_lane[i] for i in woken}.values():
                 self._add_drainers(lane, len(lane.ready) - 1)
 
-    def _node_failed(self, me: int, index: int, exc: BaseException) -> None:
+    def _node_failed(self, me: int | None, index: int, exc: BaseException) -> None:
         with self.lock:
-            self.running.pop(me, None)
-            if self.failed is None:
+            if me is not None:
+                self.running.pop(me, None)
+            first = self.failed is None
+            if first:
                 self.failed = (index, exc)
             if self.caller_waiting:
                 self.cond.notify()
+        if first:
+            for future in self.remote_futures:  # not started yet: never start
+                source = getattr(future, "cancel_source", None)
+                if source is not None:
+                    source.cancel()
 
     def _raise(self, index: int, exc: BaseException) -> None:
         if isinstance(exc, CycleError) or not isinstance(exc, Exception):

@@ -10,7 +10,16 @@ from typing import Any, TypeVar, cast
 from nolead.errors import NotATaskError, UnknownTaskError
 from nolead.params import Binder
 
-__all__ = ["Task", "TaskSpec", "all_specs", "registry_version", "resolve", "task_name"]
+__all__ = [
+    "Task",
+    "TaskFunction",
+    "TaskSpec",
+    "all_specs",
+    "lookup",
+    "registry_version",
+    "resolve",
+    "task_name",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +47,7 @@ class TaskSpec:
         "key0",
         "name",
         "prefetch",
+        "remote",
         "static",
         "wrapper",
     )
@@ -55,6 +65,7 @@ class TaskSpec:
         # Caches filled lazily by nolead.discovery and nolead.graph: (registry version, value).
         self.static: Any = None
         self.prefetch: Any = None
+        self.remote: Any = None
 
     def key(self, params: dict[str, Any]) -> tuple[TaskSpec, Any]:
         """Return the result key for calling this task with ``params``.
@@ -76,8 +87,7 @@ class TaskSpec:
         return f"<task {self.name!r} ({self.qualname})>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Specs travel to worker processes as the decorated function (pickled by
-        # cloudpickle by reference or by value); the worker re-derives the spec from it.
+        # A spec travels to worker processes as its task function (see TaskFunction).
         return (_spec_of, (self.wrapper,))
 
 
@@ -119,17 +129,75 @@ class Task:
         if not isinstance(name, str):
             raise TypeError(f"cannot name a task after {func!r}; pass @Task(name=...)")
         spec = TaskSpec(name, func, self.executor)
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from nolead import engine
-
-            return engine.call_directly(spec, args, kwargs)
-
-        wrapper.__nolead_task__ = spec  # type: ignore[attr-defined]
+        wrapper = TaskFunction(spec)
         spec.wrapper = wrapper
         _register(spec)
         return cast(F, wrapper)
+
+
+class TaskFunction:
+    """What ``@Task()`` returns: the function, usable as a task reference.
+
+    Calling it runs the body directly (no caching; ``uses()`` works inside).  It carries
+    the function's name, docstring, module and signature (``functools.wraps``), and
+    pickles by reference when its module can be imported, or by value (the function and
+    the task's name) otherwise — so tasks defined in ``__main__`` or inside functions
+    can be sent to worker processes.
+    """
+
+    def __init__(self, spec: TaskSpec) -> None:
+        functools.update_wrapper(self, spec.func)
+        self.__nolead_task__ = spec
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from nolead import engine
+
+        return engine.call_directly(self.__nolead_task__, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<task {self.__nolead_task__.name!r} ({self.__nolead_task__.qualname})>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        spec = self.__nolead_task__
+        place = _importable(self)
+        if place is not None:
+            return (_import_task, place)
+        return (_rebuild_task, (spec.name, spec.func, spec.executor))
+
+
+def _importable(wrapper: TaskFunction) -> tuple[str, str] | None:
+    """Return (module, qualname) when importing finds this very object there."""
+    module_name = getattr(wrapper, "__module__", None)
+    qualname = getattr(wrapper, "__qualname__", "")
+    if not module_name or module_name == "__main__" or "<" in qualname:
+        return None
+    import sys
+
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return (module_name, qualname) if found is wrapper else None
+
+
+def _import_task(module_name: str, qualname: str) -> TaskFunction:
+    import importlib
+
+    found: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return cast(TaskFunction, found)
+
+
+def _rebuild_task(name: str, func: Callable[..., Any], executor: str | None) -> TaskFunction:
+    """Re-create a task received by value, reusing an identical registered one."""
+    existing = _registry.get(name)
+    if (
+        existing is not None
+        and getattr(existing.func, "__code__", None) is not None
+        and existing.func.__code__ == getattr(func, "__code__", None)
+    ):
+        return cast(TaskFunction, existing.wrapper)
+    return cast(TaskFunction, Task(name, executor=executor)(func))
 
 
 def _register(spec: TaskSpec) -> None:

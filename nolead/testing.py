@@ -23,7 +23,6 @@ runs in other processes.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,6 @@ class RunCounter:
 
     def __init__(self, directory: Path) -> None:
         self.path = str(directory / "runs.log")
-        self._lock = threading.Lock()
 
     def hit(self, name: str) -> None:
         """Record one run of ``name``."""
