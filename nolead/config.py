@@ -36,6 +36,13 @@ def _read_env() -> None:
     name = os.environ.get("NOLEAD_EXECUTOR", "").strip()
     workers = os.environ.get("NOLEAD_MAX_WORKERS", "").strip()
     if _executor is None and name:
+        from nolead import plugins
+        from nolead.errors import UnknownExecutorError
+
+        try:
+            plugins.executor_info(name)
+        except UnknownExecutorError as exc:
+            raise ConfigurationError(f"NOLEAD_EXECUTOR={name!r}: {exc}") from None
         _executor = name
     if _max_workers is None and workers:
         _max_workers = _check_workers(workers, "NOLEAD_MAX_WORKERS")
@@ -43,11 +50,12 @@ def _read_env() -> None:
 
 
 def _check_workers(value: Any, source: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if isinstance(value, bool) or number < 1 or (isinstance(value, float) and value != number):
+    number = 0
+    if isinstance(value, str) and source.startswith("NOLEAD_"):
+        number = int(value) if value.isdigit() else 0
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    if number < 1:
         raise ConfigurationError(f"{source} must be a positive whole number, got {value!r}")
     return number
 

@@ -48,6 +48,7 @@ PENDING, DONE, FAILED = 0, 1, 2
 # Task bodies nested on one thread before run-time dependencies move to a fresh thread.
 MAX_INLINE_DEPTH = 40
 _INFO = 20
+_ERROR = 40
 
 _lock = threading.Lock()
 # key -> the result, or the _Entry of a computation still running.  Finished results are
@@ -258,10 +259,7 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
     except TaskParameterError:
         key = None  # let the call itself raise Python's own TypeError
     if key is not None and parent is not None and parent.key is not None:
-        deps = parent.deps
-        if deps is None:
-            deps = parent.deps = graph.observed_deps(parent.key)
-        deps.setdefault(key, named or None)
+        graph.observe_call(parent.key, key, named or None)
     frame = _Frame(spec, key, parent, parent.depth + 1 if parent is not None else 0)
     token = _current.set(frame)
     try:
@@ -276,7 +274,8 @@ def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame 
         raise NeedDependency(key, kwargs or None)
     depth = parent.depth + 1 if parent is not None else 0
     if graph.prefetch(key):
-        for dep_key, dep_kwargs in graph.closure_order([(key, kwargs)], is_done):
+        order = graph.closure_order([(key, kwargs)], is_done, active_chain(parent))
+        for dep_key, dep_kwargs in order:
             if dep_key is not key:
                 compute(dep_key, dep_kwargs, parent, depth)
     return compute(key, kwargs, parent, depth)
@@ -335,7 +334,7 @@ def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> An
     except BaseException as exc:
         _current.reset(token)
         _settle(entry, frame.key, FAILED, _tag(exc, spec))
-        if logging_on:
+        if logger.isEnabledFor(_ERROR):
             logger.error("Task %r failed: %s: %s", spec.name, type(exc).__name__, exc)
         raise
     _current.reset(token)
@@ -369,6 +368,17 @@ def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
     if waiters:
         for waiter in waiters:
             waiter()
+
+
+def active_chain(frame: _Frame | None) -> dict[Any, list[str]]:
+    """Map each key computed by ``frame``'s chain of callers to the names from it to ``frame``."""
+    frames: list[_Frame] = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.parent
+    frames.reverse()
+    names = [f.spec.name for f in frames]
+    return {f.key: names[i:] for i, f in enumerate(frames) if f.key is not None}
 
 
 def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Frame | None) -> None:
@@ -501,7 +511,8 @@ def unblock() -> None:
 def _waited_threads(target: Any) -> list[tuple[int, TaskSpec]]:
     """Threads whose progress ``target`` (an entry or a group) waits for, with their task."""
     if isinstance(target, _Entry):
-        return [(target.owner, target.spec)]
+        # A settled entry's waiters are waking up: it no longer holds anyone.
+        return [(target.owner, target.spec)] if target.state == PENDING else []
     return list(target.running.items())
 
 

@@ -33,7 +33,7 @@ class NoleadError(Exception):
     # The constructor's arguments, so errors pickle (to cross processes) as they were made.
     _args: tuple[object, ...] | None = None
 
-    def __reduce__(self) -> tuple[object, ...]:
+    def __reduce__(self) -> str | tuple[object, ...]:
         if self._args is None:
             return super().__reduce__()
         state = {k: v for k, v in self.__dict__.items() if k != "_args"}

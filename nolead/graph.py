@@ -38,6 +38,8 @@ Dep = tuple[Key, Any]
 
 # downstream key -> {upstream key: keyword arguments as given, or None for none}
 _observed: dict[Key, dict[Key, Any]] = {}
+# downstream key -> {key of a task function called directly: kwargs} (graph only)
+_calls: dict[Key, dict[Key, Any]] = {}
 # (caller spec or None, target specs, shared canonical params) -> shared kwargs as given
 _groups: dict[tuple[Any, tuple[Any, ...], Any], dict[str, Any]] = {}
 _groups_lock = threading.Lock()
@@ -59,9 +61,18 @@ def observe_group(caller: Any, specs: tuple[Any, ...], shared: Any, kwargs: dict
             _groups.setdefault(group_key, dict(kwargs))
 
 
+def observe_call(down: Key, up: Key, kwargs: dict[str, Any] | None) -> None:
+    """Record that task ``down`` called task function ``up`` directly (drawn, not prefetched)."""
+    calls = _calls.get(down)
+    if calls is None:
+        calls = _calls.setdefault(down, {})
+    calls.setdefault(up, kwargs)
+
+
 def forget_observations() -> None:
     """Drop every observed edge and group (a worker does this before each task)."""
     _observed.clear()
+    _calls.clear()
     with _groups_lock:
         _groups.clear()
 
@@ -119,7 +130,9 @@ def _static_prefetch(spec: Any) -> tuple[list[Dep], frozenset[Key]]:
     return result
 
 
-def closure_order(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[Dep]:
+def closure_order(
+    roots: list[Dep], is_done: Callable[[Key], bool], active: dict[Key, list[str]] | None = None
+) -> list[Dep]:
     """Order the known upstream closure of ``roots`` so that dependencies come first.
 
     Keys for which ``is_done`` is true are left out, together with what only they need.
@@ -128,6 +141,8 @@ def closure_order(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[Dep]
     Args:
         roots: The keys to run, with their keyword arguments.
         is_done: Tells whether a key's result is already cached.
+        active: Keys being computed by the calling chain of tasks, each with the task names
+            from it down to the caller; reaching one of them is a cycle.
 
     Returns:
         The dependencies in an order where each comes after all it needs (roots included).
@@ -135,19 +150,24 @@ def closure_order(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[Dep]
     Raises:
         CycleError: When the known edges form a cycle.
     """
-    return [dep for dep, _ in _walk(roots, is_done, False)]
+    return [dep for dep, _ in _walk(roots, is_done, False, active or {})]
 
 
-def closure(roots: list[Dep], is_done: Callable[[Key], bool]) -> list[tuple[Dep, list[int]]]:
+def closure(
+    roots: list[Dep], is_done: Callable[[Key], bool], active: dict[Key, list[str]] | None = None
+) -> list[tuple[Dep, list[int]]]:
     """Like :func:`closure_order`, with each entry's dependencies as indices into the list."""
-    return _walk(roots, is_done, True)
+    return _walk(roots, is_done, True, active or {})
 
 
 _ON_PATH = -1
 
 
 def _walk(
-    roots: list[Dep], is_done: Callable[[Key], bool], with_edges: bool
+    roots: list[Dep],
+    is_done: Callable[[Key], bool],
+    with_edges: bool,
+    active: dict[Key, list[str]],
 ) -> list[tuple[Dep, list[int]]]:
     """Iterative depth-first post-order over known dependencies (cycle-checked)."""
     order: list[tuple[Dep, list[int]]] = []
@@ -156,6 +176,8 @@ def _walk(
     for root in roots:
         if root[0] in position:
             continue
+        if root[0] in active:
+            raise CycleError([*active[root[0]], root[0][0].name])
         position[root[0]] = _ON_PATH
         # Each stack item: [dependency, its known dependencies, next one to look at, edges]
         stack: list[list[Any]] = [[root, prefetch(root[0]), 0, [] if with_edges else no_edges]]
@@ -168,6 +190,9 @@ def _walk(
                 at += 1
                 seen = position.get(child[0])
                 if seen is None:
+                    if child[0] in active:
+                        path = [entry[0][0][0].name for entry in stack]
+                        raise CycleError([*active[child[0]], *path, child[0][0].name])
                     if is_done(child[0]):
                         continue
                     item[2] = at
@@ -224,7 +249,7 @@ def snapshot(
                 edges.add(target, spec, params, parallel=call.kind == "parallel", static=True)
             if call.kind == "parallel" and targets:
                 _add_group(groups, spec, targets, static=True)
-    for (down, _), ups in list(_observed.items()):
+    for (down, _), ups in [*_observed.items(), *_calls.items()]:
         if down in position:
             for (up, _), kwargs in list(ups.items()):
                 if up in position:
@@ -324,9 +349,12 @@ def _signature(func: Any) -> str:
     import inspect
 
     try:
-        return str(inspect.signature(func))
-    except (TypeError, ValueError):
-        return "(...)"
+        return str(inspect.signature(func, eval_str=True))
+    except Exception:  # annotations that cannot be evaluated: show them as written
+        try:
+            return str(inspect.signature(func))
+        except (TypeError, ValueError):
+            return "(...)"
 
 
 def _first_line(doc: str | None) -> str | None:

@@ -24,7 +24,7 @@ def nolead_register_executors(register: Callable[..., Any]) -> None:
     """Register executors by calling ``register`` once per executor.
 
     ``register(name, factory, *, crosses_process=False, default_max_workers=None,
-    description="")``:
+    max_workers_limit=None, description="")``:
 
     - ``name``: the name users pick it by (``configure(executor=name)``,
       ``@Task(executor=name)``, ``NOLEAD_EXECUTOR``).
@@ -34,6 +34,8 @@ def nolead_register_executors(register: Callable[..., Any]) -> None:
       task, its arguments, its upstream results and its result must be pickled.
     - ``default_max_workers``: workers when the user configured none (``None``: the
       number of CPUs).
+    - ``max_workers_limit``: the most workers the executor can use, whatever is
+      configured (``1`` for an executor that runs everything in the calling thread).
     - ``description``: one line for listings.
 
     Args:

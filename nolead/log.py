@@ -39,8 +39,9 @@ def configure_logging(
 ) -> None:
     """Send nolead's log messages to standard output (and optionally a file).
 
-    Calling it again replaces the handlers it added before, so messages are never
-    printed twice.
+    Calling it again replaces the handlers it added before, and nolead's messages stop
+    propagating to the root logger, so each message is printed once even when the
+    application also configured logging.
 
     Args:
         level: The lowest level to show (a :class:`LogLevel` or a ``logging`` level).
@@ -61,3 +62,4 @@ def configure_logging(
         handler.setFormatter(formatter)
         logger.addHandler(handler)
     logger.setLevel(value)
+    logger.propagate = False

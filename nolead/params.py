@@ -52,14 +52,19 @@ def canonical(value: Any) -> Any:
         return (dict, tuple(items))
     if kind is set or kind is frozenset:
         members = [canonical(item) for item in value]
-        members.sort(key=repr)
+        members.sort(key=_member_key)
         return (kind, tuple(members))
     hash(value)  # raises TypeError for unhashable objects
     return (kind, value)
 
 
-def _sort_key(item: tuple[Any, Any]) -> str:
-    return repr(item[0])
+def _sort_key(item: tuple[Any, Any]) -> tuple[str, int]:
+    return _member_key(item[0])
+
+
+def _member_key(member: Any) -> tuple[str, int]:
+    # repr orders readable values; the hash separates members whose reprs coincide.
+    return repr(member), hash(member)
 
 
 class Binder:
@@ -72,6 +77,7 @@ class Binder:
 
     __slots__ = (
         "accepted",
+        "default_error",
         "default_key",
         "defaults",
         "names",
@@ -89,8 +95,13 @@ class Binder:
         self.required = frozenset(required)
         self.var_keyword = var_keyword
         self.default_key: Key | None = None
+        # Raised when the defaults are used but one cannot be part of a key.
+        self.default_error: TaskParameterError | None = None
         if not self.required:
-            self.default_key = self._key(defaults, {})
+            try:
+                self.default_key = self._key(defaults, {})
+            except TaskParameterError as exc:
+                self.default_error = exc
 
     def bind(self, kwargs: Mapping[str, Any]) -> Key:
         """Check ``kwargs`` against the signature and return the canonical key.
@@ -107,6 +118,8 @@ class Binder:
         """
         if not kwargs:
             if self.default_key is None:
+                if self.default_error is not None:
+                    raise self.default_error
                 self._missing(kwargs)
             return self.default_key  # type: ignore[return-value]
         if not self.var_keyword:

@@ -61,6 +61,7 @@ class ExecutorInfo:
     default_max_workers: int | None
     description: str
     plugin: str
+    max_workers_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,11 +198,20 @@ def _make_executor(
     plugin: str,
     crosses_process: bool = False,
     default_max_workers: int | None = None,
+    max_workers_limit: int | None = None,
     description: str = "",
 ) -> ExecutorInfo:
     if not callable(factory):
         raise PluginError(f"plugin {plugin!r}: executor {name!r} factory is not callable")
-    return ExecutorInfo(name, factory, crosses_process, default_max_workers, description, plugin)
+    return ExecutorInfo(
+        name,
+        factory,
+        bool(crosses_process),
+        default_max_workers,
+        description,
+        plugin,
+        max_workers_limit,
+    )
 
 
 def _make_renderer(
@@ -286,6 +296,8 @@ def executor_slot(name: str) -> ExecutorSlot:
         if slot is None:
             info = executor_info(name)
             workers = config.max_workers() or info.default_max_workers or (os.cpu_count() or 1)
+            if info.max_workers_limit is not None:
+                workers = min(workers, info.max_workers_limit)
             slot = _slots[name] = ExecutorSlot(info, workers)
         return slot
 

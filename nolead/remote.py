@@ -136,16 +136,16 @@ def _explain(exc: BaseException, name: str, slot: Any) -> BaseException:
         from nolead import plugins
 
         plugins.discard_executors([slot.info.name])  # the next run gets a fresh pool
-        error = WorkerCrashedError(
+        crashed = WorkerCrashedError(
             f"the worker process running task {name!r} died before returning a result "
             f"({kind}: {exc}); the pool is restarted for the next run"
         )
-        error.__cause__ = exc
-        return error
+        crashed.__cause__ = exc
+        return crashed
     if "pickl" in str(exc).lower() and not isinstance(exc, TaskPicklingError):
-        error = TaskPicklingError(name, f"could not be sent to or from a worker: {exc}")
-        error.__cause__ = exc
-        return error
+        pickling = TaskPicklingError(name, f"could not be sent to or from a worker: {exc}")
+        pickling.__cause__ = exc
+        return pickling
     return exc
 
 

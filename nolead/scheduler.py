@@ -18,6 +18,7 @@ Executors whose work crosses a process boundary get one submission per node (see
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -89,9 +90,11 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
     )
     if all(engine.is_done(key) for key in keys):
         return {key[0].name: engine.cached_value(key) for key in keys}
-    plan = graph.closure([(key, shared or None) for key in keys], engine.is_done)
+    plan = graph.closure(
+        [(key, shared or None) for key in keys], engine.is_done, engine.active_chain(parent)
+    )
     if plan:
-        _Group(plan, parent).run()
+        _Group(plan, parent, keys).run()
     return {key[0].name: _value_of(key, shared, parent) for key in keys}
 
 
@@ -145,8 +148,9 @@ class _Lane:
 class _Group:
     """One ``parallel()`` call's DAG while it runs."""
 
-    def __init__(self, plan: list[tuple[Any, list[int]]], parent: Any) -> None:
+    def __init__(self, plan: list[tuple[Any, list[int]]], parent: Any, roots: list[Any]) -> None:
         self.parent = parent
+        self.roots = roots
         self.nodes = [dep for dep, _ in plan]
         count = len(plan)
         self.waiting = [len(deps) for _, deps in plan]
@@ -271,7 +275,7 @@ class _Group:
             with self.lock:
                 self.remote_inflight += 1
             if state == engine.PENDING:  # computed elsewhere: wait for it without a thread
-                engine.when_settled(found, lambda i=index, e=found: self._remote_settled(i, e))
+                engine.when_settled(found, functools.partial(self._remote_settled, index, found))
                 continue
             self.remote_entries[index] = found
             self._submit_remote(lane, index)
@@ -288,9 +292,7 @@ class _Group:
             self._remote_settled(index, entry)
             return
         self.remote_futures.append(future)
-        future.add_done_callback(
-            lambda f, i=index, e=entry, k=key: self._remote_finished(f, i, e, k)
-        )
+        future.add_done_callback(functools.partial(self._remote_finished, index, entry, key))
 
     def _provide(self, index: int, need: Any) -> None:
         """Compute what a worker asked for (caller thread), then send the node again."""
@@ -311,7 +313,7 @@ class _Group:
             engine.settle(entry, key, self.failed[1], None)
             self._remote_settled(index, entry)
 
-    def _remote_finished(self, future: Any, index: int, entry: Any, key: Any) -> None:
+    def _remote_finished(self, index: int, entry: Any, key: Any, future: Any) -> None:
         from concurrent.futures import CancelledError
 
         if future.cancelled():
@@ -376,6 +378,19 @@ class _Group:
     def _raise(self, index: int, exc: BaseException) -> None:
         if isinstance(exc, CycleError) or not isinstance(exc, Exception):
             raise exc
-        name = self.nodes[index][0][0].name
-        origin = getattr(exc, "__nolead_task__", None)
-        raise TaskFailedError(name, exc, origin) from exc
+        failed = self.nodes[index][0][0].name
+        origin = getattr(exc, "__nolead_task__", None) or failed
+        raise TaskFailedError(self._listed_task_needing(index), exc, origin) from exc
+
+    def _listed_task_needing(self, index: int) -> str:
+        """Name the first listed task that is, or (transitively) needs, node ``index``."""
+        reached = {index}
+        frontier = [index]
+        while frontier:
+            frontier = [d for i in frontier for d in self.dependents[i] if d not in reached]
+            reached.update(frontier)
+        keys = {self.nodes[i][0] for i in reached}
+        for key in self.roots:
+            if key in keys:
+                return str(key[0].name)
+        return str(self.nodes[index][0][0].name)

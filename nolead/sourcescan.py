@@ -181,11 +181,16 @@ class _Namespace:
 
     def __init__(self, func: Any) -> None:
         self.globals: dict[str, Any] = func.__globals__
-        self.freevars: tuple[str, ...] = func.__code__.co_freevars
+        code = func.__code__
+        self.freevars: tuple[str, ...] = code.co_freevars
         self.cells: tuple[Any, ...] = func.__closure__ or ()
+        # Parameters and local variables: their values are only known at run time.
+        self.local_names = frozenset(code.co_varnames + code.co_cellvars)
 
     def lookup(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Name):
+            if node.id in self.local_names:
+                return _MISSING
             if node.id in self.freevars:
                 try:
                     return self.cells[self.freevars.index(node.id)].cell_contents

@@ -157,7 +157,7 @@ def dumps_job(job: Any) -> bytes:
     from nolead.errors import TaskPicklingError
 
     try:
-        return cloudpickle.dumps(job, protocol=5)
+        data: bytes = cloudpickle.dumps(job, protocol=5)
     except Exception as exc:
         name = job.key[0].name
         culprit = _culprit(job)
@@ -166,6 +166,7 @@ def dumps_job(job: Any) -> bytes:
             f"{culprit} cannot be pickled to send it to a worker process: "
             f"{type(exc).__name__}: {exc}",
         ) from exc
+    return data
 
 
 def _culprit(job: Any) -> str:

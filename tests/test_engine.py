@@ -156,9 +156,7 @@ def test_uses_records_edges_against_named_tasks() -> None:
         return uses(name) + 1
 
     assert run_task(downstream) == 2
-    assert ("en_named_up", "en named down", False, True) in _edges(
-        "en_named_up", "en named down"
-    )
+    assert ("en_named_up", "en named down", False, True) in _edges("en_named_up", "en named down")
 
 
 def _make_worker(name: str, upstream: str) -> Any:
@@ -187,9 +185,11 @@ def test_functions_sharing_a_name_record_their_own_edges() -> None:
     assert w1.__name__ == w2.__name__ == "worker"
     assert run_task(w1) == "one"
     assert run_task(w2) == "two"
-    edges = {(u, d) for u, d, _, observed in _edges(
-        "en_same_up1", "en_same_up2", "en_same_w1", "en_same_w2"
-    ) if observed}
+    edges = {
+        (u, d)
+        for u, d, _, observed in _edges("en_same_up1", "en_same_up2", "en_same_w1", "en_same_w2")
+        if observed
+    }
     assert edges == {("en_same_up1", "en_same_w1"), ("en_same_up2", "en_same_w2")}
 
 
@@ -223,8 +223,7 @@ def test_uses_in_parallel_worker_threads_records_edges_against_the_right_task() 
         return parallel(["en_pw_a", "en_pw_b"])
 
     assert run_task(caller) == {"en_pw_a": "a", "en_pw_b": "b"}
-    assert len(set(threads.values())) == 2
-    assert threading.get_ident() in threads.values() or len(threads) == 2
+    assert len(set(threads.values())) == 2  # so at least one ran on a pool thread
     edges = {
         (u, d)
         for u, d, _, observed in _edges(
@@ -560,13 +559,11 @@ def test_cycle_across_parallel(slow_first: bool) -> None:
     def caller() -> dict[str, Any]:
         return parallel(members)
 
-    with pytest.raises((CycleError, nolead.TaskFailedError)) as info:
+    with pytest.raises(CycleError) as info:
         run_task(caller)
-    error = info.value
-    if not isinstance(error, CycleError):
-        assert isinstance(error.__cause__, CycleError)
-        error = error.__cause__
-    assert {"en_pcyc_caller", "en_pcyc_inner"} <= set(error.cycle)
+    assert {"en_pcyc_caller", "en_pcyc_inner"} <= set(info.value.cycle)
+    with pytest.raises(CycleError):  # again: nothing was left half-computed
+        run_task(caller)
 
 
 @pytest.mark.timeout(20)
@@ -581,11 +578,9 @@ def test_static_cycle_across_parallel() -> None:
     def caller() -> dict[str, Any]:
         return parallel([inner])
 
-    with pytest.raises((CycleError, nolead.TaskFailedError)) as info:
+    with pytest.raises(CycleError) as info:
         run_task(caller)
-    error = info.value
-    cause = error if isinstance(error, CycleError) else error.__cause__
-    assert isinstance(cause, CycleError)
+    assert {"en_spcyc_caller", "en_spcyc_inner"} <= set(info.value.cycle)
 
 
 # ----------------------------------------------------------------------- unknown names

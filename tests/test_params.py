@@ -407,3 +407,19 @@ def test_keyword_only_parameters() -> None:
         run_task(task, size=1)
     assert info.value.parameter == "key"
     assert counter.count == 2
+
+
+def test_parameters_named_like_the_api_arguments() -> None:
+    """Parameters called ``task``, ``tasks`` or ``name`` pass through every entry point."""
+
+    @Task(name="pm_api_names")
+    def task(task: int = 0, tasks: int = 0, name: int = 0) -> tuple[int, int, int]:
+        return (task, tasks, name)
+
+    @Task(name="pm_api_names_user")
+    def user() -> tuple[int, int, int]:
+        return uses(task, task=7)
+
+    assert run_task(task, task=1, tasks=2, name=3) == (1, 2, 3)
+    assert run_parallel([task], task=4, tasks=5, name=6) == {"pm_api_names": (4, 5, 6)}
+    assert run_task(user) == (7, 0, 0)

@@ -40,5 +40,6 @@ def nolead_register_executors(register: Callable[..., Any]) -> None:
         make_executor,
         crosses_process=False,
         default_max_workers=1,
+        max_workers_limit=1,
         description="runs every task inline in a fixed order (debugging, reference)",
     )
