@@ -50,7 +50,13 @@ MAX_INLINE_DEPTH = 40
 _INFO = 20
 _ERROR = 40
 
+# The global lock guards the wait-for graph (cycle detection).  Claiming and settling
+# results uses one of several striped locks chosen by the key's hash, so threads working
+# on different keys do not queue on one lock (with the GIL, a contended lock turns into
+# a convoy of context switches).
 _lock = threading.Lock()
+_STRIPE_MASK = 63
+_stripes = [threading.Lock() for _ in range(_STRIPE_MASK + 1)]
 # key -> the result, or the _Entry of a computation still running.  Finished results are
 # stored bare (no wrapper object per result), which keeps long runs light on the GC.
 _results: dict[tuple[Any, Any], Any] = {}
@@ -76,13 +82,14 @@ class _Frame:
 class _Entry:
     """A computation in flight, owned by the computing thread; settles to done or failed."""
 
-    __slots__ = ("owner", "spec", "state", "value", "waiters")
+    __slots__ = ("lock", "owner", "spec", "state", "value", "waiters")
 
-    def __init__(self, owner: int, spec: TaskSpec) -> None:
+    def __init__(self, owner: int, spec: TaskSpec, lock: Any) -> None:
         self.state = PENDING
         self.value: Any = None
         self.owner = owner
         self.spec = spec
+        self.lock = lock  # the stripe lock of its key
         # callables run when the entry settles (a waiting thread's lock.release, ...)
         self.waiters: list[Callable[[], Any]] | None = None
 
@@ -222,7 +229,7 @@ def cached_counts() -> dict[Any, int]:
 
 def offer(key: tuple[Any, Any], value: Any) -> None:
     """Cache a result computed elsewhere (a worker process), unless one is already there."""
-    with _lock:
+    with _stripes[hash(key) & _STRIPE_MASK]:
         if key not in _results:
             _results[key] = value
 
@@ -273,16 +280,21 @@ def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame 
     if config.in_worker:
         raise NeedDependency(key, kwargs or None)
     depth = parent.depth + 1 if parent is not None else 0
+    logging_on = logger.isEnabledFor(_INFO)
     if graph.prefetch(key):
         order = graph.closure_order([(key, kwargs)], is_done, active_chain(parent))
         for dep_key, dep_kwargs in order:
             if dep_key is not key:
-                compute(dep_key, dep_kwargs, parent, depth)
-    return compute(key, kwargs, parent, depth)
+                compute(dep_key, dep_kwargs, parent, depth, logging_on)
+    return compute(key, kwargs, parent, depth, logging_on)
 
 
 def compute(
-    key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None, depth: int
+    key: tuple[Any, Any],
+    kwargs: dict[str, Any] | None,
+    parent: _Frame | None,
+    depth: int,
+    logging_on: bool = False,
 ) -> Any:
     """Return the result of ``key``: cached, awaited from another thread, or computed here.
 
@@ -291,6 +303,8 @@ def compute(
         kwargs: The keyword arguments to call the task with.
         parent: The frame that needs the result (``None`` at top level).
         depth: How many task bodies are already nested on this thread.
+        logging_on: Whether INFO messages are wanted (checked once per run by the caller,
+            so logging that is off costs nothing per task).
 
     Returns:
         The result.
@@ -300,10 +314,11 @@ def compute(
         BaseException: Whatever the task raised.
     """
     spec = key[0]
-    with _lock:
+    stripe = _stripes[hash(key) & _STRIPE_MASK]
+    with stripe:
         value = _results.get(key, _MISSING)
         if value is _MISSING:
-            entry = _results[key] = _Entry(_get_ident(), spec)
+            entry = _results[key] = _Entry(_get_ident(), spec, stripe)
         elif type(value) is _Entry:
             entry = None
         else:
@@ -311,19 +326,23 @@ def compute(
     if entry is None:
         return _await(value, parent)
     if depth > MAX_INLINE_DEPTH:
-        return _run_on_fresh_thread(entry, _Frame(spec, key, parent, 0), kwargs)
-    return _run_body(entry, _Frame(spec, key, parent, depth), kwargs)
+        return _run_on_fresh_thread(entry, _Frame(spec, key, parent, 0), kwargs, logging_on)
+    return _run_body(entry, _Frame(spec, key, parent, depth), kwargs, logging_on)
 
 
-def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> Any:
+def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None, logging_on: bool) -> Any:
     """Run a claimed key's task body in this thread and settle the entry."""
     spec = frame.spec
-    logging_on = logger.isEnabledFor(_INFO)
     if logging_on:
         logger.info("Running task: %s", spec.name)
+    remote = spec.remote  # (settings generation, body runs in another process?)
+    if remote is None or remote[0] != config.generation:
+        elsewhere = config.runs_in_other_process(spec)
+    else:
+        elsewhere = remote[1]
     token = _current.set(frame)
     try:
-        if config.runs_in_other_process(spec):
+        if elsewhere:
             from nolead import remote
 
             value = remote.run_sync(frame, kwargs, config.executor_for(spec))
@@ -355,7 +374,7 @@ def _tag(exc: BaseException, spec: TaskSpec) -> BaseException:
 
 
 def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
-    with _lock:
+    with entry.lock:
         entry.value = value
         entry.state = state
         waiters = entry.waiters
@@ -403,10 +422,11 @@ def claim(key: tuple[Any, Any]) -> tuple[int, Any]:
         flight; ``(FAILED, entry)`` — meaning *claimed*: the caller must compute the key
         and :func:`settle` the entry.
     """
-    with _lock:
+    stripe = _stripes[hash(key) & _STRIPE_MASK]
+    with stripe:
         value = _results.get(key, _MISSING)
         if value is _MISSING:
-            entry = _results[key] = _Entry(0, key[0])
+            entry = _results[key] = _Entry(0, key[0], stripe)
             return FAILED, entry
         if type(value) is _Entry:
             return PENDING, value
@@ -423,7 +443,7 @@ def settle(entry: _Entry, key: tuple[Any, Any], error: BaseException | None, val
 
 def when_settled(entry: _Entry, callback: Callable[[], Any]) -> None:
     """Call ``callback`` once the entry settles (now, if it already has)."""
-    with _lock:
+    with entry.lock:
         if entry.state == PENDING:
             if entry.waiters is None:
                 entry.waiters = []
@@ -444,42 +464,46 @@ def _await(entry: _Entry, parent: _Frame | None) -> Any:
     if entry.state == PENDING:
         me = _get_ident()
         with _lock:
+            cycle = _find_cycle(me, entry) if entry.state == PENDING else None
+            if cycle is not None:
+                raise CycleError(_cycle_names(parent, cycle))
+            _blocked[me] = entry
+        waiter: threading.Lock | None = threading.Lock()
+        waiter.acquire()  # type: ignore[union-attr]
+        with entry.lock:
             if entry.state == PENDING:
-                cycle = _find_cycle(me, entry)
-                if cycle is not None:
-                    raise CycleError(_cycle_names(parent, cycle))
-                waiter = threading.Lock()
-                waiter.acquire()
                 if entry.waiters is None:
                     entry.waiters = []
-                entry.waiters.append(waiter.release)
-                _blocked[me] = entry
+                entry.waiters.append(waiter.release)  # type: ignore[union-attr]
             else:
                 waiter = None
         if waiter is not None:
             waiter.acquire()
-            _blocked.pop(me, None)
+        _blocked.pop(me, None)
     if entry.state == DONE:
         return entry.value
     raise entry.value
 
 
-def _run_on_fresh_thread(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None) -> Any:
+def _run_on_fresh_thread(
+    entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None, logging_on: bool
+) -> Any:
     """Run a claimed key on a new thread (fresh stack) and wait for it here."""
     context = contextvars.copy_context()
 
     def run() -> None:
         entry.owner = _get_ident()
         try:
-            context.run(_run_body, entry, frame, kwargs)
+            context.run(_run_body, entry, frame, kwargs, logging_on)
         except BaseException:  # settled on the entry; the waiting thread re-raises it
             pass
 
     me = _get_ident()
-    with _lock:
-        waiter = threading.Lock()
-        waiter.acquire()
+    waiter = threading.Lock()
+    waiter.acquire()
+    with entry.lock:
         entry.waiters = [waiter.release]
+    with _lock:
         _blocked[me] = entry
     threading.Thread(target=run, name=f"nolead-deep-{frame.spec.name}", daemon=True).start()
     waiter.acquire()

@@ -157,6 +157,13 @@ def closure(
     roots: list[Dep], is_done: Callable[[Key], bool], active: dict[Key, list[str]] | None = None
 ) -> list[tuple[Dep, list[int]]]:
     """Like :func:`closure_order`, with each entry's dependencies as indices into the list."""
+    if not any(prefetch(root[0]) for root in roots):
+        # A plain fan-out: nothing known upstream of any root.
+        active = active or {}
+        for root in roots:
+            if root[0] in active:
+                raise CycleError([*active[root[0]], root[0][0].name])
+        return [(root, []) for root in roots if not is_done(root[0])]
     return _walk(roots, is_done, True, active or {})
 
 

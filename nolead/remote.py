@@ -27,6 +27,7 @@ from typing import Any
 
 from nolead import config, engine, graph, transport
 from nolead.errors import NoleadError, TaskPicklingError, WorkerCrashedError
+from nolead.log import logger
 
 __all__ = ["Job", "run_in_worker", "submit"]
 
@@ -197,7 +198,7 @@ def run_in_worker(payload: bytes) -> bytes:
         engine.offer(dep_key, value)
         shipped.add(dep_key)
     try:
-        value = engine.compute(job.key, job.kwargs, None, 0)
+        value = engine.compute(job.key, job.kwargs, None, 0, logger.isEnabledFor(20))
     except engine.NeedDependency as need:
         need.reply = _observations(shipped, job.key)
         raise

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from typing import Any
 
 from nolead import config, engine, graph
 from nolead.errors import CycleError, NotATaskError, ParallelUsageError, TaskFailedError
+from nolead.log import logger
 from nolead.params import canonical
 from nolead.task import TaskSpec, resolve
 
@@ -88,21 +90,21 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
         canonical(shared) if shared else None,
         shared,
     )
-    if all(engine.is_done(key) for key in keys):
-        return {key[0].name: engine.cached_value(key) for key in keys}
     plan = graph.closure(
         [(key, shared or None) for key in keys], engine.is_done, engine.active_chain(parent)
     )
-    if plan:
-        _Group(plan, parent, keys).run()
-    return {key[0].name: _value_of(key, shared, parent) for key in keys}
+    computed: dict[Any, Any] = _Group(plan, parent, keys).run() if plan else {}
+    return {
+        key[0].name: computed[key] if key in computed else _value_of(key, shared, parent)
+        for key in keys
+    }
 
 
 def _value_of(key: Any, kwargs: dict[str, Any], parent: Any) -> Any:
-    """Return a listed task's result (computed by the group or cached before it)."""
+    """Return a listed task's result cached before the call."""
     if engine.is_done(key):
         return engine.cached_value(key)
-    # Reset meanwhile: compute it here rather than lose it.
+    # Reset while the group ran: compute it here rather than lose it.
     depth = parent.depth + 1 if parent is not None else 0
     return engine.compute(key, kwargs, parent, depth)
 
@@ -119,12 +121,16 @@ def _resolve_list(tasks: Iterable[Any]) -> list[TaskSpec]:
             specs.append(resolve(item))
         except NotATaskError as exc:
             raise NotATaskError(f"item {position} of the parallel list: {exc}") from None
-    names = [spec.name for spec in specs]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            repeated.add(spec.name)
+        seen.add(spec.name)
     if repeated:
         raise ParallelUsageError(
             "a task may appear only once in a parallel list (results are keyed by task "
-            f"name); repeated: {', '.join(repr(name) for name in repeated)}"
+            f"name); repeated: {', '.join(repr(name) for name in sorted(repeated))}"
         )
     return specs
 
@@ -160,7 +166,10 @@ class _Group:
                 self.dependents[dep].append(index)
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
-        self.pending = count
+        self.total = count
+        # next() on a count is atomic under the GIL: finishing a node takes no lock
+        self.finished_count = itertools.count(1)
+        self.all_done = False
         self.failed: tuple[int, BaseException] | None = None
         # thread ident -> spec of the node it is running (read by cycle detection)
         self.running: dict[int, TaskSpec] = {}
@@ -170,9 +179,18 @@ class _Group:
         self.needs: deque[tuple[int, Any]] = deque()
         self.asked: dict[int, list[Any]] = {}
         self.caller_waiting = False
+        self.results: list[Any] = [None] * count
         self.lanes: dict[str, _Lane] = {}
-        self.node_lane: list[_Lane] = [self._lane_for(dep[0][0]) for dep in self.nodes]
+        by_choice: dict[str | None, _Lane] = {}  # a task's own executor choice -> lane
+        self.node_lane: list[_Lane] = []
+        for dep in self.nodes:
+            choice = dep[0][0].executor
+            lane = by_choice.get(choice)
+            if lane is None:
+                lane = by_choice[choice] = self._lane_for(dep[0][0])
+            self.node_lane.append(lane)
         self.context = contextvars.copy_context()
+        self.logging_on = logger.isEnabledFor(20)
 
     def _lane_for(self, spec: TaskSpec) -> _Lane:
         name = config.executor_for(spec)
@@ -191,8 +209,8 @@ class _Group:
             lane = self.lanes[name] = _Lane(slot, slot.info.crosses_process)
         return lane
 
-    def run(self) -> None:
-        """Run every node; return when all finished, or raise the first failure."""
+    def run(self) -> dict[Any, Any]:
+        """Run every node; return the roots' results, or raise the first failure."""
         for index, waiting in enumerate(self.waiting):
             if not waiting:
                 self.node_lane[index].ready.append(index)
@@ -222,12 +240,16 @@ class _Group:
                     engine.unblock()
         if self.failed is not None:
             self._raise(*self.failed)
+        wanted = set(self.roots)
+        return {
+            dep[0]: self.results[index] for index, dep in enumerate(self.nodes) if dep[0] in wanted
+        }
 
     def _has_work(self) -> bool:
         return bool(self.needs) or any(lane.ready for lane in self.lanes.values())
 
     def _finished(self) -> bool:
-        return self.pending == 0 or (
+        return self.all_done or (
             self.failed is not None and not self.running and not self.remote_inflight
         )
 
@@ -253,7 +275,9 @@ class _Group:
             key, kwargs = self.nodes[index]
             running[me] = key[0]
             try:
-                engine.compute(key, kwargs, self.parent, depth)
+                self.results[index] = engine.compute(
+                    key, kwargs, self.parent, depth, self.logging_on
+                )
             except BaseException as exc:
                 self._node_failed(me, index, exc)
                 continue
@@ -270,6 +294,7 @@ class _Group:
             key = self.nodes[index][0]
             state, found = engine.claim(key)
             if state == engine.DONE:
+                self.results[index] = found
                 self._node_done(None, index)
                 continue
             with self.lock:
@@ -333,7 +358,8 @@ class _Group:
     def _remote_settled(self, index: int, entry: Any) -> None:
         from concurrent.futures import CancelledError
 
-        error, _ = engine.outcome(entry)
+        error, value = engine.outcome(entry)
+        self.results[index] = value
         with self.lock:
             self.remote_inflight -= 1
             if self.caller_waiting:
@@ -344,17 +370,26 @@ class _Group:
             self._node_failed(None, index, error)
 
     def _node_done(self, me: int | None, index: int) -> None:
+        if me is not None:
+            del self.running[me]
+        dependents = self.dependents[index]
+        last = next(self.finished_count) == self.total
+        if not dependents:
+            if last or self.failed is not None:
+                with self.lock:
+                    self.all_done = self.all_done or last
+                    if self.caller_waiting:
+                        self.cond.notify()
+            return
         woken: list[int] = []
         with self.lock:
-            if me is not None:
-                del self.running[me]
-            self.pending -= 1
-            for dependent in self.dependents[index]:
+            self.all_done = self.all_done or last
+            for dependent in dependents:
                 self.waiting[dependent] -= 1
                 if not self.waiting[dependent]:
                     woken.append(dependent)
                     self.node_lane[dependent].ready.append(dependent)
-            if self.caller_waiting and (woken or self.pending == 0 or self.failed is not None):
+            if self.caller_waiting:
                 self.cond.notify()
         if len(woken) > 1:
             for lane in {id(self.node_lane[i]): self.node_lane[i] for i in woken}.values():
