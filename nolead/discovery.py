@@ -46,14 +46,22 @@ class StaticCall(NamedTuple):
     unconditional: bool
 
 
-class _RawCall(NamedTuple):
-    func: Any
-    args: tuple[Any, ...]
-    keywords: tuple[Any, ...]
+class Recipe(NamedTuple):
+    """How to resolve one call found in a function's source (shared by its closures).
+
+    References are ``("name", id)``, ``("attr", reference, attribute)``,
+    ``("const", text)`` or ``None`` (known only at run time).
+    """
+
+    callee: Any
+    target: Any
+    listed: tuple[Any, ...] | None
+    params: dict[str, Any] | None
+    has_keywords: bool
     unconditional: bool
 
 
-_code_cache: dict[types.CodeType, tuple[_RawCall, ...]] = {}
+_code_cache: dict[types.CodeType, tuple[Recipe, ...]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -73,18 +81,13 @@ def static_calls(spec: _task.TaskSpec) -> tuple[StaticCall, ...]:
     cached = spec.static
     if cached is not None and cached[0] == version:
         return cached[1]  # type: ignore[no-any-return]
-    raw = _raw_calls(spec.func)
-    if raw:
-        from nolead import sourcescan
-
-        calls = sourcescan.resolve_all(spec.func, raw, _api_functions())
-    else:
-        calls = ()
+    recipes = _recipes(spec.func)
+    calls = _resolve_all(spec.func, recipes) if recipes else ()
     spec.static = (version, calls)
     return calls
 
 
-def _raw_calls(func: Any) -> tuple[_RawCall, ...]:
+def _recipes(func: Any) -> tuple[Recipe, ...]:
     code = getattr(func, "__code__", None)
     if not isinstance(code, types.CodeType):
         return ()
@@ -142,3 +145,75 @@ def _kind_of(value: Any, api: tuple[tuple[Any, str], ...]) -> str | None:
         if value is function:
             return kind
     return None
+
+
+_MISSING: Any = object()
+
+
+def _resolve_all(func: Any, recipes: tuple[Recipe, ...]) -> tuple[StaticCall, ...]:
+    """Resolve recipes against one function's closure and globals."""
+    api = _api_functions()
+    namespace = _Namespace(func)
+    calls: list[StaticCall] = []
+    for recipe in recipes:
+        kind = _kind_of(namespace.lookup(recipe.callee), api)
+        if kind is None or (recipe.target is None and recipe.listed is None):
+            continue
+        if kind == _USES:
+            targets = [namespace.task(recipe.target)]
+        elif recipe.listed is None or (kind == _PARALLEL and recipe.has_keywords):
+            continue  # not a literal list, or a misuse left for run time to report
+        else:
+            targets = [namespace.task(ref) for ref in recipe.listed]
+        if any(target is None for target in targets):
+            continue
+        calls.append(
+            StaticCall(
+                _USES if kind == _USES else _PARALLEL,
+                tuple(targets),
+                recipe.params,
+                recipe.unconditional,
+            )
+        )
+    return tuple(calls)
+
+
+class _Namespace:
+    """Looks names up the way the function would: closure, then globals, then builtins."""
+
+    __slots__ = ("cells", "freevars", "globals")
+
+    def __init__(self, func: Any) -> None:
+        self.globals: dict[str, Any] = func.__globals__
+        self.freevars: tuple[str, ...] = func.__code__.co_freevars
+        self.cells: tuple[Any, ...] = func.__closure__ or ()
+
+    def lookup(self, ref: Any) -> Any:
+        if ref is None:
+            return _MISSING
+        kind = ref[0]
+        if kind == "name":
+            name = ref[1]
+            if name in self.freevars:
+                try:
+                    return self.cells[self.freevars.index(name)].cell_contents
+                except (ValueError, IndexError):
+                    return _MISSING
+            value = self.globals.get(name, _MISSING)
+            if value is _MISSING:
+                builtins = self.globals.get("__builtins__")
+                if isinstance(builtins, dict):
+                    return builtins.get(name, _MISSING)
+                return getattr(builtins, name, _MISSING)
+            return value
+        if kind == "attr":
+            base = self.lookup(ref[1])
+            if isinstance(base, (types.ModuleType, type)):
+                return base.__dict__.get(ref[2], _MISSING)
+        return _MISSING
+
+    def task(self, ref: Any) -> Any:
+        """Return the spec (or the literal name) a target reference points to, else None."""
+        if ref is not None and ref[0] == "const":
+            return _task.lookup(ref[1]) or ref[1]
+        return getattr(self.lookup(ref), "__nolead_task__", None)

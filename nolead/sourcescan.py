@@ -9,17 +9,20 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-import types
-from typing import Any
+from typing import Any, NamedTuple
 
-from nolead import task as _task
-from nolead.discovery import _PARALLEL, _USES, StaticCall, _kind_of, _RawCall
+from nolead.discovery import Recipe
 
-__all__ = ["parse", "resolve_all"]
+__all__ = ["parse"]
 
 
-def parse(func: Any) -> tuple[_RawCall, ...]:
-    """Return every call in ``func``'s body with whether it is made unconditionally."""
+def parse(func: Any) -> tuple[Recipe, ...]:
+    """Return a recipe for every call in ``func``'s body that could be uses()/parallel().
+
+    The recipes describe names symbolically (closure cell, global, attribute, literal),
+    so resolving them for one function is a few lookups: tasks made in a loop by one
+    factory share a single parse.
+    """
     try:
         source = textwrap.dedent(inspect.getsource(func))
         tree = ast.parse(source)
@@ -33,14 +36,51 @@ def parse(func: Any) -> tuple[_RawCall, ...]:
         return ()
     collector = _Collector()
     collector.body(node.body, conditional=False)
-    return tuple(collector.calls)
+    code = func.__code__
+    local = frozenset(code.co_varnames + code.co_cellvars)
+    return tuple(_recipe(call, local) for call in collector.calls)
+
+
+def _recipe(call: _Call, local: frozenset[str]) -> Recipe:
+    first = call.args[0] if call.args else None
+    listed = None
+    if isinstance(first, (ast.List, ast.Tuple)):
+        listed = tuple(_ref(element, local) for element in first.elts)
+    return Recipe(
+        callee=_ref(call.func, local),
+        target=_ref(first, local) if first is not None else None,
+        listed=listed,
+        params=_literal_params(call.keywords),
+        has_keywords=bool(call.keywords),
+        unconditional=call.unconditional,
+    )
+
+
+def _ref(node: ast.expr | None, local: frozenset[str]) -> Any:
+    """Describe how to find what ``node`` names: ("name", id), ("attr", ref, attr),
+    ("const", text), or None when it is only known at run time."""
+    if isinstance(node, ast.Name):
+        return None if node.id in local else ("name", node.id)
+    if isinstance(node, ast.Attribute):
+        base = _ref(node.value, local)
+        return None if base is None else ("attr", base, node.attr)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return ("const", node.value)
+    return None
+
+
+class _Call(NamedTuple):
+    func: ast.expr
+    args: tuple[ast.expr, ...]
+    keywords: tuple[ast.keyword, ...]
+    unconditional: bool
 
 
 class _Collector:
     """Walks a function body and records every call with a flag for conditional position."""
 
     def __init__(self) -> None:
-        self.calls: list[_RawCall] = []
+        self.calls: list[_Call] = []
 
     def body(self, statements: list[ast.stmt], conditional: bool) -> None:
         for statement in statements:
@@ -104,7 +144,7 @@ class _Collector:
         else:
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
                 self.calls.append(
-                    _RawCall(node.func, tuple(node.args), tuple(node.keywords), not conditional)
+                    _Call(node.func, tuple(node.args), tuple(node.keywords), not conditional)
                 )
             for child in ast.iter_child_nodes(node):
                 self.generic(child, conditional)
@@ -127,40 +167,6 @@ def _may_leave(statement: ast.stmt) -> bool:
     return any(isinstance(node, leaving) for node in ast.walk(statement))
 
 
-def resolve_all(
-    func: Any, raw_calls: tuple[_RawCall, ...], api: tuple[tuple[Any, str], ...]
-) -> tuple[StaticCall, ...]:
-    """Keep the calls to uses/parallel/run_parallel whose targets resolve, resolved."""
-    if not raw_calls:
-        return ()
-    namespace = _Namespace(func)
-    calls: list[StaticCall] = []
-    for raw in raw_calls:
-        kind = _kind_of(namespace.lookup(raw.func), api)
-        if kind is None or not raw.args:
-            continue
-        if kind == _USES:
-            targets = [namespace.task(raw.args[0])]
-        else:
-            first = raw.args[0]
-            if not isinstance(first, (ast.List, ast.Tuple)):
-                continue
-            targets = [namespace.task(element) for element in first.elts]
-        if any(target is None for target in targets):
-            continue
-        if kind == _PARALLEL and raw.keywords:
-            continue  # parallel() takes no keyword arguments: leave the error to run time
-        calls.append(
-            StaticCall(
-                _USES if kind == _USES else _PARALLEL,
-                tuple(targets),
-                _literal_params(raw.keywords),
-                raw.unconditional,
-            )
-        )
-    return tuple(calls)
-
-
 def _literal_params(keywords: tuple[ast.keyword, ...]) -> dict[str, Any] | None:
     params: dict[str, Any] = {}
     for keyword in keywords:
@@ -171,48 +177,3 @@ def _literal_params(keywords: tuple[ast.keyword, ...]) -> dict[str, Any] | None:
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return None
     return params
-
-
-_MISSING = object()
-
-
-class _Namespace:
-    """Looks names up the way the function would: closure, then globals, then builtins."""
-
-    def __init__(self, func: Any) -> None:
-        self.globals: dict[str, Any] = func.__globals__
-        code = func.__code__
-        self.freevars: tuple[str, ...] = code.co_freevars
-        self.cells: tuple[Any, ...] = func.__closure__ or ()
-        # Parameters and local variables: their values are only known at run time.
-        self.local_names = frozenset(code.co_varnames + code.co_cellvars)
-
-    def lookup(self, node: ast.expr) -> Any:
-        if isinstance(node, ast.Name):
-            if node.id in self.local_names:
-                return _MISSING
-            if node.id in self.freevars:
-                try:
-                    return self.cells[self.freevars.index(node.id)].cell_contents
-                except (ValueError, IndexError):
-                    return _MISSING
-            value = self.globals.get(node.id, _MISSING)
-            if value is _MISSING:
-                builtins = self.globals.get("__builtins__")
-                if isinstance(builtins, dict):
-                    return builtins.get(node.id, _MISSING)
-                return getattr(builtins, node.id, _MISSING)
-            return value
-        if isinstance(node, ast.Attribute):
-            base = self.lookup(node.value)
-            if isinstance(base, (types.ModuleType, type)):
-                return base.__dict__.get(node.attr, _MISSING)
-            return _MISSING
-        return _MISSING
-
-    def task(self, node: ast.expr) -> Any:
-        """Return the spec (or the literal name) a target expression refers to, else None."""
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return _task.lookup(node.value) or node.value
-        spec = getattr(self.lookup(node), "__nolead_task__", None)
-        return spec
