@@ -47,6 +47,7 @@ BUILTIN_PLUGINS = (
     "nolead.default_plugins.processes",
     "nolead.default_plugins.text",
     "nolead.default_plugins.dot",
+    "nolead.default_plugins.mermaid",
 )
 ENTRY_POINT_GROUP = "nolead"
 

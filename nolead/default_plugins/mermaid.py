@@ -27,6 +27,9 @@ dashed subgraph (``g0``, ``g1``, ...) around its tasks; edges from parallel task
 caller are dotted; edges known only from the source code (not seen while running) are
 grey.  The same colours as the ``dot`` renderer are used.
 
+Labels are written for Mermaid's default HTML labels (see :func:`mermaid_quote`).  With
+SVG text labels instead (``htmlLabels: false``), Mermaid 10 to 12 show entity codes such
+as ``#34;`` literally, so names with quotes, ``<``, ``#`` and the like look escaped there.
 Very large pipelines may exceed Mermaid's own limits (by default 50,000 characters of
 source and 500 edges), which Mermaid reports instead of drawing the diagram.
 """
@@ -54,10 +57,16 @@ _STATIC_ONLY_STYLE = "stroke:#9a9a9a,color:#9a9a9a"
 #   " ends the string; ` makes a Markdown string; < > & are HTML; # starts an entity code
 #   and ; ends one; % starts a %%{...}%% directive; : lets Mermaid's pre-parse strip the
 #   ";" of an entity on a line with "style" or "classDef", and forms "fa:fa-..." icons;
-#   $ starts "$$...$$" maths; | delimits edge text; \ is kept out for older parsers; and
-#   ﬂ ° ¶ ß make up the placeholders Mermaid turns entity codes into while parsing, so a
-#   name containing "ﬂ°°60¶ß" would otherwise show as "<".
-_ENTITY_CHARS = frozenset('"`<>&#;%:$|\\\ufb02\u00b0\u00b6\u00df')
+#   $ starts "$$...$$" maths; | delimits edge text; and \ followed by "n" would be read
+#   as a line break.
+_ENTITY_CHARS = frozenset('"`<>&#;%:$|\\')
+# While drawing, Mermaid stands for an entity code such as "#60;" with a placeholder,
+# "ﬂ°°60¶ß", and at the end turns every "ﬂ°°", "ﬂ°" and "¶ß" in the drawing back into
+# "&#", "&" and ";", even those that came from a label: a task named "ﬂ°lt¶ß" would show
+# as "<".  An empty HTML element between the two characters keeps these pairs apart
+# without changing what the label shows.
+_PLACEHOLDER_PAIRS = frozenset({"ﬂ°", "¶ß"})
+_PAIR_BREAK = "<span></span>"
 _LINE_BREAK = "<br>"
 _NO_BREAK_SPACE = "#160;"
 
@@ -68,10 +77,12 @@ def mermaid_quote(text: str) -> str:
     Mermaid decodes entity codes such as ``#60;`` in labels, so the rules, applied
     character by character, are:
 
-    - ``"``, backtick, ``<``, ``>``, ``&``, ``#``, ``;``, ``%``, ``:``, ``$``, ``|``,
-      ``\\`` and the characters of Mermaid's internal entity placeholders (``ﬂ``, ``°``,
-      ``¶``, ``ß``) become decimal entity codes, e.g. ``#34;`` for ``"``.  So no name can
-      end the string, inject HTML, a directive, an icon, maths or an entity code.
+    - ``"``, backtick, ``<``, ``>``, ``&``, ``#``, ``;``, ``%``, ``:``, ``$``, ``|`` and
+      ``\\`` become decimal entity codes, e.g. ``#34;`` for ``"``.  So no name can end
+      the string or inject HTML, a directive, an icon, maths or an entity code.
+    - ``<span></span>`` is put between ``ﬂ`` and ``°`` and between ``¶`` and ``ß``:
+      Mermaid uses these pairs in placeholders for entity codes and would turn them into
+      ``&`` and ``;`` wherever they appear.
     - A newline becomes ``<br>``, a line break in the label.
     - Any other non-printable character (see ``str.isprintable()``: tab, carriage return,
       other control and format characters, separators other than the space, surrogates,
@@ -119,6 +130,8 @@ def _quote_line(line: str) -> str:
             parts.append(f"#{ord(char)};")
         else:
             parts.append(char)
+            if shown[index : index + 2] in _PLACEHOLDER_PAIRS:
+                parts.append(_PAIR_BREAK)
     return "".join(parts)
 
 
