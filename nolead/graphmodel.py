@@ -122,6 +122,31 @@ class PipelineGraph:
         """Return the edges out of ``name`` (what needs it), in edge order."""
         return [edge for edge in self.edges if edge.upstream == name]
 
+    def node_ids(self, prefix: str) -> dict[str, str]:
+        """Give every name a synthetic, stable identifier: ``prefix0``, ``prefix1``, ...
+
+        Tasks are numbered in ``tasks`` order; names that appear only in edges or parallel
+        groups (outside ``include_tasks``, say) follow, in order of first appearance.
+        Renderers use these as node identifiers so that no task name ever needs to be a
+        valid identifier of the output format.
+
+        Args:
+            prefix: Text put before each number.
+
+        Returns:
+            A mapping from name to identifier.
+        """
+        ids: dict[str, str] = {}
+        names = list(self.tasks)
+        for edge in self.edges:
+            names.extend((edge.upstream, edge.downstream))
+        for group in self.parallel_groups:
+            names.extend(group)
+        for name in names:
+            if name not in ids:
+                ids[name] = f"{prefix}{len(ids)}"
+        return ids
+
     def in_parallel_group(self, name: str) -> bool:
         """Return True when ``name`` belongs to at least one parallel group."""
         return any(name in group for group in self.parallel_groups)

@@ -103,30 +103,6 @@ def _escape_unprintable(char: str) -> str:
     return f"\\\\&#{ord(letter)};{digits}"
 
 
-def _node_ids(graph: PipelineGraph) -> dict[str, str]:
-    """Give every task a synthetic, stable node ID: ``task_0``, ``task_1``, ...
-
-    Tasks get IDs in ``graph.tasks`` order; names that appear only in edges or parallel
-    groups come after them, in order of first appearance.
-
-    Args:
-        graph: The pipeline graph.
-
-    Returns:
-        A mapping from task name to node ID.
-    """
-    ids: dict[str, str] = {}
-    names = list(graph.tasks)
-    for edge in graph.edges:
-        names.extend((edge.upstream, edge.downstream))
-    for group in graph.parallel_groups:
-        names.extend(group)
-    for name in names:
-        if name not in ids:
-            ids[name] = f"task_{len(ids)}"
-    return ids
-
-
 def render_dot(graph: PipelineGraph) -> str:
     """Render the graph as a Graphviz DOT document.
 
@@ -138,7 +114,7 @@ def render_dot(graph: PipelineGraph) -> str:
     """
     import pydot  # type: ignore[import-untyped,unused-ignore]
 
-    ids = _node_ids(graph)
+    ids = graph.node_ids("task_")
     known = set(graph.tasks)
 
     dot = pydot.Dot("pipeline", graph_type="digraph")

@@ -135,30 +135,6 @@ def _quote_line(line: str) -> str:
     return "".join(parts)
 
 
-def _node_ids(graph: PipelineGraph) -> dict[str, str]:
-    """Give every task a synthetic, stable node ID: ``t0``, ``t1``, ...
-
-    Tasks get IDs in ``graph.tasks`` order; names that appear only in edges or parallel
-    groups come after them, in order of first appearance.
-
-    Args:
-        graph: The pipeline graph.
-
-    Returns:
-        A mapping from task name to node ID.
-    """
-    ids: dict[str, str] = {}
-    names = list(graph.tasks)
-    for edge in graph.edges:
-        names.extend((edge.upstream, edge.downstream))
-    for group in graph.parallel_groups:
-        names.extend(group)
-    for name in names:
-        if name not in ids:
-            ids[name] = f"t{len(ids)}"
-    return ids
-
-
 def render_mermaid(graph: PipelineGraph) -> str:
     """Render the graph as a Mermaid flowchart.
 
@@ -168,7 +144,7 @@ def render_mermaid(graph: PipelineGraph) -> str:
     Returns:
         The Mermaid source, ending with a newline.
     """
-    ids = _node_ids(graph)
+    ids = graph.node_ids("t")
     known = set(graph.tasks)
     lines = ["flowchart LR"]
     classes: dict[str, list[str]] = {"task": [], "parallel": [], "unknown": [], "group": []}
