@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = ["Edge", "ParallelGroup", "PipelineGraph", "TaskInfo", "format_params"]
@@ -116,11 +117,29 @@ class PipelineGraph:
 
     def dependencies(self, name: str) -> list[Edge]:
         """Return the edges into ``name`` (what it needs), in edge order."""
-        return [edge for edge in self.edges if edge.downstream == name]
+        return list(self._edges_into.get(name, ()))
 
     def dependents(self, name: str) -> list[Edge]:
         """Return the edges out of ``name`` (what needs it), in edge order."""
-        return [edge for edge in self.edges if edge.upstream == name]
+        return list(self._edges_out_of.get(name, ()))
+
+    @cached_property
+    def _edges_into(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.downstream, []).append(edge)
+        return index
+
+    @cached_property
+    def _edges_out_of(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.upstream, []).append(edge)
+        return index
+
+    @cached_property
+    def _grouped(self) -> frozenset[str]:
+        return frozenset(name for group in self.parallel_groups for name in group)
 
     def node_ids(self, prefix: str) -> dict[str, str]:
         """Give every name a synthetic, stable identifier: ``prefix0``, ``prefix1``, ...
@@ -149,7 +168,7 @@ class PipelineGraph:
 
     def in_parallel_group(self, name: str) -> bool:
         """Return True when ``name`` belongs to at least one parallel group."""
-        return any(name in group for group in self.parallel_groups)
+        return name in self._grouped
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tasks)
