@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import report
-from benchmarks.harness import Options, Workload, gc_state, log, short_error
+from benchmarks.harness import Options, Workload, gc_state, log, short_error, spin
 from benchmarks.workloads import WORKLOADS, by_id
 
 DEFAULT_JSON = report.ROOT / "benchmarks" / "results.json"
@@ -105,6 +105,7 @@ def child(args: argparse.Namespace, opts: Options) -> int:
     if workload is None or args.result is None:
         print(f"bad child invocation: {args.child!r}", file=sys.stderr)
         return 2
+    spin()
     if args.profile_key is not None:
         if workload.profile is None:
             outcome: dict[str, Any] = {"error": "this workload cannot be profiled"}

@@ -6,7 +6,9 @@ included) and a second call (warm), and prints
 ``{"seconds": first, "second": warm}`` as the last line of stdout.  With ``--profile``
 the first call runs under cProfile instead and the line is
 ``{"profile": {...}}`` (this process only: the workers are not profiled).  SYSTEM is
-``nolead`` or ``joblib``.
+``nolead``, ``joblib`` or ``serial`` (the four task bodies one after another in this
+process: the reference the speedups are computed from, kept out of the measuring process,
+whose idle pools' threads could slow down a GIL-bound loop).
 """
 
 from __future__ import annotations
@@ -48,7 +50,12 @@ def joblib_call(iterations: int) -> Callable[[], Any]:
     )
 
 
-SYSTEMS = {"nolead": nolead_call, "joblib": joblib_call}
+def serial_call(iterations: int) -> Callable[[], Any]:
+    """The four task bodies one after another, in this process: the serial reference."""
+    return lambda: [work.burn(iterations) for _ in range(TASKS)]
+
+
+SYSTEMS = {"nolead": nolead_call, "joblib": joblib_call, "serial": serial_call}
 
 
 def main(argv: list[str]) -> int:

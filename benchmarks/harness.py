@@ -103,6 +103,8 @@ class Bench:
         teardown: Called once at the end, even after an error.
         check: Called with the last result; raises when the result is wrong.
         note: Shown beside the row.
+        self_timed: ``run`` times itself and returns the seconds to record (work done in
+            another process, timed there without its start-up).
         threads: Profile nolead's pool threads too (see :func:`profile_call`).
         limits: Exception types that are a finding about the system (a peer that cannot
             run the case, e.g. ``RecursionError``), not a fault of the suite: the row shows
@@ -123,6 +125,7 @@ class Bench:
     teardown: Callable[[], Any] | None = None
     check: Callable[[Any], Any] | None = None
     note: str = ""
+    self_timed: bool = False
     threads: bool = False
     limits: tuple[type[BaseException], ...] = ()
 
@@ -263,8 +266,9 @@ class _Run:
         return False
 
     def prepare(self) -> None:
-        """Setup and warm-up (untimed)."""
+        """Collect the garbage earlier benches left, then setup and warm-up (untimed)."""
         bench = self.bench
+        gc.collect()
         if bench.setup is not None:
             bench.setup()
         for _ in range(bench.warmup):
@@ -280,7 +284,10 @@ class _Run:
         with self.watch:
             begin = time.perf_counter()
             self.result = bench.run()
-            self.samples.append((time.perf_counter() - begin) * self.scale)
+            seconds = time.perf_counter() - begin
+        if bench.self_timed:
+            seconds = float(self.result)
+        self.samples.append(seconds * self.scale)
 
     def verify(self) -> None:
         """Check the last result."""
@@ -351,7 +358,10 @@ def measure_interleaved(benches: list[Bench]) -> list[dict[str, Any]]:
         run.guard(run.verify)
     for run in reversed(runs):
         run.teardown()
-    return [run.row() for run in runs]
+    rows = [run.row() for run in runs]
+    for row in rows:
+        row["interleaved"] = True
+    return rows
 
 
 def _fmt(samples: list[float]) -> str:
@@ -492,6 +502,17 @@ def _short_path(filename: str) -> str:
         if index >= 0:
             return filename[index + 1 :]
     return filename
+
+
+def spin(seconds: float = 1.0) -> None:
+    """Keep one CPU busy for a while, untimed, so that it is up to speed when timing starts.
+
+    The parent waits for an idle machine before each child; on many machines (and virtual
+    machines) an idle CPU slows down, and the first milliseconds of work then run slower.
+    """
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(1000))
 
 
 def gc_state() -> dict[str, Any]:

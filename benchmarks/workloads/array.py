@@ -15,7 +15,10 @@ repetition is timed end to end, *including producing the array*:
 - Dask, ``threads``: what Dask recommends for NumPy (no copies at all), for reference;
 - plain: make it and sum it twice in this process, the floor.
 
-All pools are warmed with one untimed call.
+All pools are warmed with one untimed call.  Unlike the ``io`` and ``cpu`` workloads, the
+systems do not take turns here: each runs its repetitions as one block, after a garbage
+collection, so that memory one system leaves behind (a 100 MiB array kept alive until the
+collector runs, say) costs that system, not the next one.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from benchmarks.harness import (
     Workload,
     check,
     find_row,
-    measure_interleaved,
     median_of,
     over,
     profile_from,
@@ -178,8 +180,8 @@ def benches(opts: Options) -> list[Bench]:
 def measure_array(argument: str, opts: Options) -> Section:
     """Child side of the array workload."""
     section = Section("array")
-    for row in measure_interleaved(benches(opts)):
-        section.add(row)
+    for bench in benches(opts):  # one block each: a system pays for its own garbage
+        section.bench(bench)
     return section
 
 

@@ -126,7 +126,11 @@ def nolead_rows(depth: int, opts: Options) -> list[dict[str, Any]]:
                 first.append((time.perf_counter() - begin) * scale)
             expect(depth)(result)
             if number == 0:
-                # Re-runs on the first chain, before more chains fill the heap.
+                # Re-runs on the first chain, before more chains fill the heap; the first
+                # two are warm-up.
+                for _ in range(2):
+                    reset_pipeline()
+                    run_task(last)
                 for _ in range(reruns):
                     reset_pipeline()
                     with after_gc:
