@@ -33,6 +33,7 @@ from nolead.default_plugins import mermaid as mermaid_plugin
 from nolead.default_plugins.mermaid import mermaid_quote, render_mermaid
 from nolead.default_plugins.text import escape_text
 from nolead.graphmodel import Edge, ParallelGroup, PipelineGraph
+from tests.test_renderers import example_graph
 
 REPO = Path(__file__).resolve().parents[1]
 BROWSER_DIR = REPO / "tests" / "browser"
@@ -103,21 +104,6 @@ class _MultiLine:
 
     def __repr__(self) -> str:
         return "[1\n 2]"
-
-
-def example_graph() -> PipelineGraph:
-    """load_data feeds process1/process2, run in parallel by final_task."""
-    return PipelineGraph(
-        tasks=("load_data", "process1", "process2", "final_task"),
-        edges=(
-            Edge("load_data", "process1", static=True, observed=True),
-            Edge("load_data", "process2", params={"batch": 3, "mode": "fast"}, observed=True),
-            Edge("process1", "final_task", parallel=True, static=True, observed=True),
-            Edge("process2", "final_task", parallel=True, static=True),
-        ),
-        parallel_groups=(ParallelGroup(["process1", "process2"], "final_task", observed=True),),
-        task_info={},
-    )
 
 
 def chain_graph(names: list[str], values: list[Any]) -> PipelineGraph:
