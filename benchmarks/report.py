@@ -214,7 +214,10 @@ def table_lines(sections: list[dict[str, Any]], notes: bool = True) -> list[str]
             if load and load.get("other_share", 0) > 0.05
         ]
         if busy:
-            lines.append(f"   (other activity on the machine, approx.: {', '.join(busy)})")
+            lines.append(
+                f"   (CPU used outside this workload's own processes, approx.: {', '.join(busy)};"
+                " worker processes it did not wait for count here too)"
+            )
         if section.get("error"):
             lines.append(f"   ERROR: {section['error']}")
         if not cells:
