@@ -105,7 +105,7 @@ def child(args: argparse.Namespace, opts: Options) -> int:
     if workload is None or args.result is None:
         print(f"bad child invocation: {args.child!r}", file=sys.stderr)
         return 2
-    spin()
+    spin(0.25 if opts.quick else 1.0)
     if args.profile_key is not None:
         if workload.profile is None:
             outcome: dict[str, Any] = {"error": "this workload cannot be profiled"}

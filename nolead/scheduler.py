@@ -238,12 +238,22 @@ class _Group:
                 finally:
                     self.caller_waiting = False
                     engine.unblock()
-        if self.failed is not None:
-            self._raise(*self.failed)
-        wanted = set(self.roots)
-        return {
-            dep[0]: self.results[index] for index, dep in enumerate(self.nodes) if dep[0] in wanted
-        }
+        try:
+            if self.failed is not None:
+                self._raise(*self.failed)
+            wanted = set(self.roots)
+            return {
+                dep[0]: self.results[index]
+                for index, dep in enumerate(self.nodes)
+                if dep[0] in wanted
+            }
+        finally:
+            # Completion callbacks of remote futures refer back to this group (a reference
+            # cycle): drop the results and futures now, so a large result is freed as soon
+            # as the cache lets go of it rather than at the next cyclic collection.
+            self.results = []
+            self.remote_futures.clear()
+            self.remote_entries.clear()
 
     def _has_work(self) -> bool:
         return bool(self.needs) or any(lane.ready for lane in self.lanes.values())

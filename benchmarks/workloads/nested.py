@@ -220,7 +220,7 @@ def measure_nested(argument: str, opts: Options) -> Section:
 
 
 def profile_nested(argument: str, key: str, opts: Options) -> dict[str, Any]:
-    """Profile one nolead run of the tree (calling thread only)."""
+    """Profile one nolead run of the tree (the pool threads included)."""
     from nolead import configure, reset_pipeline, run_task
 
     fan, leaf_seconds = shape(opts)
