@@ -154,10 +154,12 @@ def thread_benches(count: int, opts: Options) -> list[Bench]:
     def start_pool() -> None:
         state["pool"] = ThreadPoolExecutor(max_workers=THREAD_POOL_SIZE)
 
-    def raw_threads() -> list[int]:
-        pool = state["pool"]
-        futures = [pool.submit(work.trivial, number) for number in range(count)]
+    def submit_each(executor: Any) -> list[int]:
+        futures = [executor.submit(work.trivial, number) for number in range(count)]
         return [future.result() for future in futures]
+
+    def raw_threads() -> list[int]:
+        return submit_each(state["pool"])
 
     benches.append(
         Bench(
@@ -182,9 +184,7 @@ def thread_benches(count: int, opts: Options) -> list[Bench]:
         state["loky"] = get_reusable_executor(max_workers=os.cpu_count() or 1, timeout=300)
 
     def raw_loky() -> list[int]:
-        executor = state["loky"]
-        futures = [executor.submit(work.trivial, number) for number in range(count)]
-        return [future.result() for future in futures]
+        return submit_each(state["loky"])
 
     benches.append(
         Bench(
