@@ -30,7 +30,7 @@ from typing import Any, TypeVar, overload
 from nolead import config, graph
 from nolead.errors import CycleError, TaskParameterError, UnknownTaskError
 from nolead.log import logger
-from nolead.task import TaskSpec, resolve
+from nolead.task import TaskFunction, TaskSpec, resolve
 
 __all__ = [
     "call_directly",
@@ -50,14 +50,15 @@ MAX_INLINE_DEPTH = 40
 _INFO = 20
 _ERROR = 40
 
-# The global lock guards the wait-for graph (cycle detection).  Claiming and settling
-# results uses one of several striped locks chosen by the key's hash, so threads working
-# on different keys do not queue on one lock (with the GIL, a contended lock turns into
-# a convoy of context switches).
+# The global lock guards the wait-for graph (cycle detection).  A key is claimed with one
+# atomic ``dict.setdefault`` (no lock).  Settling an entry and registering to be woken by
+# it take the entry's lock, one of several striped locks, so threads working on
+# different keys do not queue on one lock (with the GIL, a contended lock turns into a
+# convoy of context switches).
 _lock = threading.Lock()
 _STRIPE_MASK = 63
 _stripes = [threading.Lock() for _ in range(_STRIPE_MASK + 1)]
-# key -> the result, or the _Entry of a computation still running.  Finished results are
+# key -> the result, or the _Run of a computation still running.  Finished results are
 # stored bare (no wrapper object per result), which keeps long runs light on the GC.
 _results: dict[tuple[Any, Any], Any] = {}
 # thread ident -> the entry or group that thread is blocked on (for cycle detection)
@@ -66,30 +67,42 @@ _get_ident = threading.get_ident
 _MISSING: Any = object()
 
 
-class _Frame:
-    """One running task body: what ``uses()`` inside it records edges against."""
+class _Run:
+    """One run of a task body: its frame while it runs, and its entry in the result store.
 
-    __slots__ = ("deps", "depth", "key", "parent", "spec")
+    As a *frame* it is what ``uses()`` inside the body records edges against (``spec``,
+    ``key``, ``parent``, ``depth``, ``deps``).  As an *entry* it stands in the result store
+    for the computation in flight, owned by the computing thread, until it settles to
+    done or failed.  One object serves both, so running a task allocates one object, not
+    two.  A plain call of a task function (no caching) uses it as a frame only.
+    """
 
-    def __init__(self, spec: TaskSpec, key: Any, parent: _Frame | None, depth: int) -> None:
+    __slots__ = (
+        "deps",
+        "depth",
+        "key",
+        "lock",
+        "owner",
+        "parent",
+        "spec",
+        "state",
+        "value",
+        "waiters",
+    )
+
+    def __init__(
+        self, spec: TaskSpec, key: Any, parent: _Run | None, depth: int, owner: int
+    ) -> None:
         self.spec = spec
         self.key = key
         self.parent = parent
         self.depth = depth
         self.deps: dict[Any, Any] | None = None
-
-
-class _Entry:
-    """A computation in flight, owned by the computing thread; settles to done or failed."""
-
-    __slots__ = ("lock", "owner", "spec", "state", "value", "waiters")
-
-    def __init__(self, owner: int, spec: TaskSpec, lock: Any) -> None:
+        # guards state and waiters between settling and registering a waiter
+        self.lock = _stripes[id(self) >> 4 & _STRIPE_MASK]
+        self.owner = owner
         self.state = PENDING
         self.value: Any = None
-        self.owner = owner
-        self.spec = spec
-        self.lock = lock  # the stripe lock of its key
         # callables run when the entry settles (a waiting thread's lock.release, ...)
         self.waiters: list[Callable[[], Any]] | None = None
 
@@ -117,12 +130,12 @@ class NeedDependency(BaseException):
         return (type(self), (self.target, self.kwargs, self.reply))
 
 
-_current: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
     "nolead_current_task", default=None
 )
 
 
-def current_frame() -> _Frame | None:
+def current_frame() -> _Run | None:
     """Return the frame of the task running in this context, or ``None``."""
     return _current.get()
 
@@ -152,13 +165,18 @@ def uses(task: Any, /, **params: Any) -> Any:
         TaskParameterError: When the parameters do not fit the task's signature.
         CycleError: When the task (indirectly) needs itself.
     """
-    try:
-        spec = resolve(task)
-    except UnknownTaskError:
-        if config.in_worker:
-            raise NeedDependency(task, params or None) from None
-        raise
-    key = spec.key(params)
+    if type(task) is TaskFunction:
+        spec = task.__nolead_task__
+    else:
+        try:
+            spec = resolve(task)
+        except UnknownTaskError:
+            if config.in_worker:
+                raise NeedDependency(task, params or None) from None
+            raise
+    key = None if params else spec.key0
+    if key is None:
+        key = spec.key(params)
     frame = _current.get()
     if frame is not None and frame.key is not None:
         deps = frame.deps
@@ -167,7 +185,7 @@ def uses(task: Any, /, **params: Any) -> Any:
         if key not in deps:
             deps[key] = params or None
     value = _results.get(key, _MISSING)
-    if value is not _MISSING and type(value) is not _Entry:
+    if value is not _MISSING and type(value) is not _Run:
         return value
     return _obtain(key, params, frame)
 
@@ -222,27 +240,25 @@ def cached_counts() -> dict[Any, int]:
     """Return how many finished results each task spec has in the store."""
     counts: dict[Any, int] = {}
     for (spec, _), value in list(_results.items()):
-        if type(value) is not _Entry:
+        if type(value) is not _Run:
             counts[spec] = counts.get(spec, 0) + 1
     return counts
 
 
 def offer(key: tuple[Any, Any], value: Any) -> None:
     """Cache a result computed elsewhere (a worker process), unless one is already there."""
-    with _stripes[hash(key) & _STRIPE_MASK]:
-        if key not in _results:
-            _results[key] = value
+    _results.setdefault(key, value)
 
 
 def finished_items() -> list[tuple[Any, Any]]:
     """Return every cached ``(key, result)``."""
-    return [(key, value) for key, value in list(_results.items()) if type(value) is not _Entry]
+    return [(key, value) for key, value in list(_results.items()) if type(value) is not _Run]
 
 
 def is_done(key: tuple[Any, Any]) -> bool:
     """Return True when ``key``'s result is cached."""
     value = _results.get(key, _MISSING)
-    return value is not _MISSING and type(value) is not _Entry
+    return value is not _MISSING and type(value) is not _Run
 
 
 def cached_value(key: tuple[Any, Any]) -> Any:
@@ -267,7 +283,7 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
         key = None  # let the call itself raise Python's own TypeError
     if key is not None and parent is not None and parent.key is not None:
         graph.observe_call(parent.key, key, named or None)
-    frame = _Frame(spec, key, parent, parent.depth + 1 if parent is not None else 0)
+    frame = _Run(spec, key, parent, parent.depth + 1 if parent is not None else 0, 0)
     token = _current.set(frame)
     try:
         return spec.func(*args, **kwargs)
@@ -275,7 +291,7 @@ def call_directly(spec: TaskSpec, args: tuple[Any, ...], kwargs: dict[str, Any])
         _current.reset(token)
 
 
-def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame | None) -> Any:
+def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Run | None) -> Any:
     """Compute a key on this thread, running its known upstream closure first."""
     if config.in_worker:
         raise NeedDependency(key, kwargs or None)
@@ -292,7 +308,7 @@ def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Frame 
 def compute(
     key: tuple[Any, Any],
     kwargs: dict[str, Any] | None,
-    parent: _Frame | None,
+    parent: _Run | None,
     depth: int,
     logging_on: bool = False,
 ) -> Any:
@@ -313,26 +329,18 @@ def compute(
         CycleError: When waiting would mean waiting for this very thread.
         BaseException: Whatever the task raised.
     """
-    spec = key[0]
-    stripe = _stripes[hash(key) & _STRIPE_MASK]
-    with stripe:
-        value = _results.get(key, _MISSING)
-        if value is _MISSING:
-            entry = _results[key] = _Entry(_get_ident(), spec, stripe)
-        elif type(value) is _Entry:
-            entry = None
-        else:
-            return value
-    if entry is None:
-        return _await(value, parent)
+    run = _Run(key[0], key, parent, depth, _get_ident())
+    found = _results.setdefault(key, run)  # the claim: atomic, so one thread wins it
+    if found is not run:
+        return _await(found, parent) if type(found) is _Run else found
     if depth > MAX_INLINE_DEPTH:
-        return _run_on_fresh_thread(entry, _Frame(spec, key, parent, 0), kwargs, logging_on)
-    return _run_body(entry, _Frame(spec, key, parent, depth), kwargs, logging_on)
+        return _run_on_fresh_thread(run, kwargs, logging_on)
+    return _run_body(run, kwargs, logging_on)
 
 
-def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None, logging_on: bool) -> Any:
-    """Run a claimed key's task body in this thread and settle the entry."""
-    spec = frame.spec
+def _run_body(run: _Run, kwargs: dict[str, Any] | None, logging_on: bool) -> Any:
+    """Run a claimed key's task body in this thread and settle its entry."""
+    spec = run.spec
     if logging_on:
         logger.info("Running task: %s", spec.name)
     remote = spec.remote  # (settings generation, body runs in another process?)
@@ -340,24 +348,24 @@ def _run_body(entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None, loggi
         elsewhere = config.runs_in_other_process(spec)
     else:
         elsewhere = remote[1]
-    token = _current.set(frame)
+    token = _current.set(run)
     try:
         if elsewhere:
             from nolead import remote
 
-            value = remote.run_sync(frame, kwargs, config.executor_for(spec))
+            value = remote.run_sync(run, kwargs, config.executor_for(spec))
         elif kwargs:
             value = spec.func(**kwargs)
         else:
             value = spec.func()
     except BaseException as exc:
         _current.reset(token)
-        _settle(entry, frame.key, FAILED, _tag(exc, spec))
+        _settle(run, run.key, FAILED, _tag(exc, spec))
         if logger.isEnabledFor(_ERROR):
             logger.error("Task %r failed: %s: %s", spec.name, type(exc).__name__, exc)
         raise
     _current.reset(token)
-    _settle(entry, frame.key, DONE, value)
+    _settle(run, run.key, DONE, value)
     if logging_on:
         logger.info("Completed task: %s", spec.name)
     return value
@@ -373,25 +381,29 @@ def _tag(exc: BaseException, spec: TaskSpec) -> BaseException:
     return exc
 
 
-def _settle(entry: _Entry, key: Any, state: int, value: Any) -> None:
-    with entry.lock:
+def _settle(entry: _Run, key: Any, state: int, value: Any) -> None:
+    if _results.get(key) is entry:  # only this entry's owner replaces it
+        if state == DONE:
+            _results[key] = value
+        else:
+            _results.pop(key, None)
+    lock = entry.lock
+    lock.acquire()  # (cheaper than a with statement on this hot path)
+    try:
         entry.value = value
         entry.state = state
         waiters = entry.waiters
         entry.waiters = None
-        if _results.get(key) is entry:
-            if state == DONE:
-                _results[key] = value
-            else:
-                del _results[key]
+    finally:
+        lock.release()
     if waiters:
         for waiter in waiters:
             waiter()
 
 
-def active_chain(frame: _Frame | None) -> dict[Any, list[str]]:
+def active_chain(frame: _Run | None) -> dict[Any, list[str]]:
     """Map each key computed by ``frame``'s chain of callers to the names from it to ``frame``."""
-    frames: list[_Frame] = []
+    frames: list[_Run] = []
     while frame is not None:
         frames.append(frame)
         frame = frame.parent
@@ -400,7 +412,7 @@ def active_chain(frame: _Frame | None) -> dict[Any, list[str]]:
     return {f.key: names[i:] for i, f in enumerate(frames) if f.key is not None}
 
 
-def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Frame | None) -> None:
+def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Run | None) -> None:
     """Compute here what a worker asked for, and record it as a dependency of ``down``.
 
     Raises:
@@ -422,18 +434,16 @@ def claim(key: tuple[Any, Any]) -> tuple[int, Any]:
         flight; ``(FAILED, entry)`` — meaning *claimed*: the caller must compute the key
         and :func:`settle` the entry.
     """
-    stripe = _stripes[hash(key) & _STRIPE_MASK]
-    with stripe:
-        value = _results.get(key, _MISSING)
-        if value is _MISSING:
-            entry = _results[key] = _Entry(0, key[0], stripe)
-            return FAILED, entry
-        if type(value) is _Entry:
-            return PENDING, value
-        return DONE, value
+    entry = _Run(key[0], key, None, 0, 0)
+    found = _results.setdefault(key, entry)
+    if found is entry:
+        return FAILED, entry
+    if type(found) is _Run:
+        return PENDING, found
+    return DONE, found
 
 
-def settle(entry: _Entry, key: tuple[Any, Any], error: BaseException | None, value: Any) -> None:
+def settle(entry: _Run, key: tuple[Any, Any], error: BaseException | None, value: Any) -> None:
     """Settle a claimed entry with a result, or with the exception that replaced it."""
     if error is None:
         _settle(entry, key, DONE, value)
@@ -441,7 +451,7 @@ def settle(entry: _Entry, key: tuple[Any, Any], error: BaseException | None, val
         _settle(entry, key, FAILED, _tag(error, key[0]))
 
 
-def when_settled(entry: _Entry, callback: Callable[[], Any]) -> None:
+def when_settled(entry: _Run, callback: Callable[[], Any]) -> None:
     """Call ``callback`` once the entry settles (now, if it already has)."""
     with entry.lock:
         if entry.state == PENDING:
@@ -452,14 +462,14 @@ def when_settled(entry: _Entry, callback: Callable[[], Any]) -> None:
     callback()
 
 
-def outcome(entry: _Entry) -> tuple[BaseException | None, Any]:
+def outcome(entry: _Run) -> tuple[BaseException | None, Any]:
     """Return ``(exception or None, result)`` of a settled entry."""
     if entry.state == DONE:
         return None, entry.value
     return entry.value, None
 
 
-def _await(entry: _Entry, parent: _Frame | None) -> Any:
+def _await(entry: _Run, parent: _Run | None) -> Any:
     """Wait for an entry another thread computes (or raise CycleError if that is us)."""
     if entry.state == PENDING:
         me = _get_ident()
@@ -485,35 +495,34 @@ def _await(entry: _Entry, parent: _Frame | None) -> Any:
     raise entry.value
 
 
-def _run_on_fresh_thread(
-    entry: _Entry, frame: _Frame, kwargs: dict[str, Any] | None, logging_on: bool
-) -> Any:
+def _run_on_fresh_thread(run: _Run, kwargs: dict[str, Any] | None, logging_on: bool) -> Any:
     """Run a claimed key on a new thread (fresh stack) and wait for it here."""
     context = contextvars.copy_context()
+    run.depth = 0
 
-    def run() -> None:
-        entry.owner = _get_ident()
+    def body() -> None:
+        run.owner = _get_ident()
         try:
-            context.run(_run_body, entry, frame, kwargs, logging_on)
+            context.run(_run_body, run, kwargs, logging_on)
         except BaseException:  # settled on the entry; the waiting thread re-raises it
             pass
 
     me = _get_ident()
     waiter = threading.Lock()
     waiter.acquire()
-    with entry.lock:
-        entry.waiters = [waiter.release]
+    with run.lock:
+        run.waiters = [waiter.release]
     with _lock:
-        _blocked[me] = entry
-    threading.Thread(target=run, name=f"nolead-deep-{frame.spec.name}", daemon=True).start()
+        _blocked[me] = run
+    threading.Thread(target=body, name=f"nolead-deep-{run.spec.name}", daemon=True).start()
     waiter.acquire()
     _blocked.pop(me, None)
-    if entry.state == DONE:
-        return entry.value
-    raise entry.value
+    if run.state == DONE:
+        return run.value
+    raise run.value
 
 
-def block_on(group: Any, parent: _Frame | None) -> None:
+def block_on(group: Any, parent: _Run | None) -> None:
     """Record that this thread waits for a group's running tasks; refuse a cycle.
 
     Raises:
@@ -534,7 +543,7 @@ def unblock() -> None:
 
 def _waited_threads(target: Any) -> list[tuple[int, TaskSpec]]:
     """Threads whose progress ``target`` (an entry or a group) waits for, with their task."""
-    if isinstance(target, _Entry):
+    if isinstance(target, _Run):
         # A settled entry's waiters are waking up: it no longer holds anyone.
         return [(target.owner, target.spec)] if target.state == PENDING else []
     return list(target.running.items())
@@ -563,13 +572,13 @@ def _find_cycle(me: int, target: Any) -> list[TaskSpec] | None:
     return None
 
 
-def _cycle_names(parent: _Frame | None, waited: list[TaskSpec]) -> list[str]:
+def _cycle_names(parent: _Run | None, waited: list[TaskSpec]) -> list[str]:
     """Name a cycle: the waiting task, what it waits for, and back down this thread's chain."""
     if parent is None:
         return [spec.name for spec in waited] + [waited[0].name]
     closing = waited[-1]
     chain: list[str] = []
-    frame: _Frame | None = parent
+    frame: _Run | None = parent
     while frame is not None and frame.spec is not closing:
         chain.append(frame.spec.name)
         frame = frame.parent

@@ -11,7 +11,7 @@ the data), so a second run after a reset schedules its dependencies first.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nolead import discovery
@@ -100,7 +100,13 @@ def prefetch(key: Key) -> list[Dep]:
     Returns:
         ``(key, keyword arguments)`` for each dependency.
     """
-    static, static_keys = _static_prefetch(key[0])
+    cached = key[0].prefetch
+    static: list[Dep]
+    static_keys: frozenset[Key]
+    if cached is not None and cached[0] == _task._version:
+        static, static_keys = cached[1]
+    else:
+        static, static_keys = _static_prefetch(key[0])
     seen = _observed.get(key)
     if not seen or static_keys.issuperset(seen):
         return static
@@ -111,9 +117,6 @@ def prefetch(key: Key) -> list[Dep]:
 
 def _static_prefetch(spec: Any) -> tuple[list[Dep], frozenset[Key]]:
     version = _task.registry_version()
-    cached = spec.prefetch
-    if cached is not None and cached[0] == version:
-        return cached[1]  # type: ignore[no-any-return]
     deps: list[Dep] = []
     for call in discovery.static_calls(spec):
         if call.kind != "uses" or not call.unconditional or call.params is None:
@@ -155,19 +158,21 @@ def closure_order(
 
 def closure(
     roots: list[Dep], is_done: Callable[[Key], bool], active: dict[Key, list[str]] | None = None
-) -> list[tuple[Dep, list[int]]]:
+) -> list[tuple[Dep, Sequence[int]]]:
     """Like :func:`closure_order`, with each entry's dependencies as indices into the list."""
-    if not any(prefetch(root[0]) for root in roots):
-        # A plain fan-out: nothing known upstream of any root.
-        active = active or {}
+    for root in roots:
+        if prefetch(root[0]):
+            return _walk(roots, is_done, True, active or {})
+    # A plain fan-out: nothing known upstream of any root.
+    if active:
         for root in roots:
             if root[0] in active:
                 raise CycleError([*active[root[0]], root[0][0].name])
-        return [(root, []) for root in roots if not is_done(root[0])]
-    return _walk(roots, is_done, True, active or {})
+    return [(root, _NO_DEPS) for root in roots if not is_done(root[0])]
 
 
 _ON_PATH = -1
+_NO_DEPS: tuple[int, ...] = ()
 
 
 def _walk(
@@ -175,9 +180,9 @@ def _walk(
     is_done: Callable[[Key], bool],
     with_edges: bool,
     active: dict[Key, list[str]],
-) -> list[tuple[Dep, list[int]]]:
+) -> list[tuple[Dep, Sequence[int]]]:
     """Iterative depth-first post-order over known dependencies (cycle-checked)."""
-    order: list[tuple[Dep, list[int]]] = []
+    order: list[tuple[Dep, Sequence[int]]] = []
     position: dict[Key, int] = {}  # finished keys -> index in order; _ON_PATH while visiting
     no_edges: list[int] = []
     for root in roots:
@@ -202,9 +207,16 @@ def _walk(
                         raise CycleError([*active[child[0]], *path, child[0][0].name])
                     if is_done(child[0]):
                         continue
+                    child_deps = prefetch(child[0])
+                    if not child_deps:  # nothing known upstream: finished at once
+                        position[child[0]] = len(order)
+                        if with_edges:
+                            item[3].append(len(order))
+                        order.append((child, _NO_DEPS))
+                        continue
                     item[2] = at
                     position[child[0]] = _ON_PATH
-                    stack.append([child, prefetch(child[0]), 0, [] if with_edges else no_edges])
+                    stack.append([child, child_deps, 0, [] if with_edges else no_edges])
                     break
                 if seen == _ON_PATH:
                     raise CycleError(_cycle(stack, child[0]))

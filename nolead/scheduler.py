@@ -22,16 +22,18 @@ import functools
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nolead import config, engine, graph
 from nolead.errors import CycleError, NotATaskError, ParallelUsageError, TaskFailedError
 from nolead.log import logger
 from nolead.params import canonical
-from nolead.task import TaskSpec, resolve
+from nolead.task import TaskFunction, TaskSpec, resolve
 
 __all__ = ["parallel", "run_parallel"]
+
+_NOT_RUN: Any = object()
 
 
 def parallel(tasks: Iterable[Any]) -> dict[str, Any]:
@@ -82,7 +84,10 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
     specs = _resolve_list(tasks)
     if not specs:
         return {}
-    keys = [spec.key(shared) for spec in specs]
+    if shared:
+        keys = [spec.key(shared) for spec in specs]
+    else:
+        keys = [spec.key0 or spec.key(shared) for spec in specs]
     parent = engine.current_frame()
     graph.observe_group(
         parent.spec if parent is not None else None,
@@ -93,11 +98,18 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
     plan = graph.closure(
         [(key, shared or None) for key in keys], engine.is_done, engine.active_chain(parent)
     )
-    computed: dict[Any, Any] = _Group(plan, parent, keys).run() if plan else {}
-    return {
-        key[0].name: computed[key] if key in computed else _value_of(key, shared, parent)
-        for key in keys
-    }
+    if not plan:
+        computed: dict[Any, Any] = {}
+    else:
+        values = _Group(plan, parent, keys).run()
+        if len(plan) == len(keys) and all(node[0][0] is key for node, key in zip(plan, keys)):
+            return dict(zip([spec.name for spec in specs], values))  # ran exactly the list
+        computed = dict(zip([node[0][0] for node in plan], values))
+    results = {}
+    for key in keys:
+        value = computed.get(key, _NOT_RUN)
+        results[key[0].name] = _value_of(key, shared, parent) if value is _NOT_RUN else value
+    return results
 
 
 def _value_of(key: Any, kwargs: dict[str, Any], parent: Any) -> Any:
@@ -117,10 +129,15 @@ def _resolve_list(tasks: Iterable[Any]) -> list[TaskSpec]:
         )
     specs = []
     for position, item in enumerate(tasks):
+        if type(item) is TaskFunction:
+            specs.append(item.__nolead_task__)
+            continue
         try:
             specs.append(resolve(item))
         except NotATaskError as exc:
             raise NotATaskError(f"item {position} of the parallel list: {exc}") from None
+    if len({spec.name for spec in specs}) == len(specs):
+        return specs
     seen: set[str] = set()
     repeated: set[str] = set()
     for spec in specs:
@@ -154,16 +171,23 @@ class _Lane:
 class _Group:
     """One ``parallel()`` call's DAG while it runs."""
 
-    def __init__(self, plan: list[tuple[Any, list[int]]], parent: Any, roots: list[Any]) -> None:
+    def __init__(
+        self, plan: list[tuple[Any, Sequence[int]]], parent: Any, roots: list[Any]
+    ) -> None:
         self.parent = parent
         self.roots = roots
         self.nodes = [dep for dep, _ in plan]
         count = len(plan)
         self.waiting = [len(deps) for _, deps in plan]
-        self.dependents: list[list[int]] = [[] for _ in range(count)]
+        # node -> the nodes waiting for it (only nodes that have some)
+        self.dependents: dict[int, list[int]] = {}
         for index, (_, deps) in enumerate(plan):
             for dep in deps:
-                self.dependents[dep].append(index)
+                waiting_for_dep = self.dependents.get(dep)
+                if waiting_for_dep is None:
+                    self.dependents[dep] = [index]
+                else:
+                    waiting_for_dep.append(index)
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
         self.total = count
@@ -209,8 +233,8 @@ class _Group:
             lane = self.lanes[name] = _Lane(slot, slot.info.crosses_process)
         return lane
 
-    def run(self) -> dict[Any, Any]:
-        """Run every node; return the roots' results, or raise the first failure."""
+    def run(self) -> list[Any]:
+        """Run every node; return their results (in node order), or raise the first failure."""
         for index, waiting in enumerate(self.waiting):
             if not waiting:
                 self.node_lane[index].ready.append(index)
@@ -241,12 +265,7 @@ class _Group:
         try:
             if self.failed is not None:
                 self._raise(*self.failed)
-            wanted = set(self.roots)
-            return {
-                dep[0]: self.results[index]
-                for index, dep in enumerate(self.nodes)
-                if dep[0] in wanted
-            }
+            return self.results
         finally:
             # Completion callbacks of remote futures refer back to this group (a reference
             # cycle): drop the results and futures now, so a large result is freed as soon
@@ -276,22 +295,31 @@ class _Group:
         """Pop and run ready nodes of ``lane`` until none is left or the group failed."""
         ready = lane.ready
         running = self.running
+        nodes = self.nodes
+        results = self.results
+        dependents = self.dependents
+        finished = self.finished_count
+        total = self.total
+        parent = self.parent
+        logging_on = self.logging_on
+        compute = engine.compute
         me = threading.get_ident()
         while self.failed is None:
             try:
                 index = ready.popleft()
             except IndexError:
                 return
-            key, kwargs = self.nodes[index]
+            key, kwargs = nodes[index]
             running[me] = key[0]
             try:
-                self.results[index] = engine.compute(
-                    key, kwargs, self.parent, depth, self.logging_on
-                )
+                results[index] = compute(key, kwargs, parent, depth, logging_on)
             except BaseException as exc:
                 self._node_failed(me, index, exc)
                 continue
-            self._node_done(me, index)
+            del running[me]
+            last = next(finished) == total
+            if last or index in dependents or self.failed is not None:
+                self._node_done(index, last)
 
     def _dispatch(self, lane: _Lane) -> None:
         """Submit every ready node of a remote lane (the caller's job; never blocks)."""
@@ -305,7 +333,7 @@ class _Group:
             state, found = engine.claim(key)
             if state == engine.DONE:
                 self.results[index] = found
-                self._node_done(None, index)
+                self._node_done(index, next(self.finished_count) == self.total)
                 continue
             with self.lock:
                 self.remote_inflight += 1
@@ -375,15 +403,13 @@ class _Group:
             if self.caller_waiting:
                 self.cond.notify()
         if error is None:
-            self._node_done(None, index)
+            self._node_done(index, next(self.finished_count) == self.total)
         elif not isinstance(error, CancelledError):
             self._node_failed(None, index, error)
 
-    def _node_done(self, me: int | None, index: int) -> None:
-        if me is not None:
-            del self.running[me]
-        dependents = self.dependents[index]
-        last = next(self.finished_count) == self.total
+    def _node_done(self, index: int, last: bool) -> None:
+        """Wake what waited for node ``index``; ``last``: it was the group's last node."""
+        dependents = self.dependents.get(index)
         if not dependents:
             if last or self.failed is not None:
                 with self.lock:
@@ -432,7 +458,7 @@ class _Group:
         reached = {index}
         frontier = [index]
         while frontier:
-            frontier = [d for i in frontier for d in self.dependents[i] if d not in reached]
+            frontier = [d for i in frontier for d in self.dependents.get(i, ()) if d not in reached]
             reached.update(frontier)
         keys = {self.nodes[i][0] for i in reached}
         for key in self.roots:
