@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nolead import discovery
+from nolead import discovery, gcpause
 from nolead import task as _task
 from nolead.errors import CycleError, TaskParameterError
 
@@ -238,6 +238,7 @@ def _cycle(stack: list[list[Any]], closing: Key) -> list[str]:
     return [key[0].name for key in keys[start:]] + [closing[0].name]
 
 
+@gcpause.pausing  # every object made here lives until the snapshot is returned
 def snapshot(
     include: Iterable[str] | None = None, cached: dict[Any, int] | None = None
 ) -> PipelineGraph:
@@ -289,7 +290,7 @@ def snapshot(
         spec.name: TaskInfo(
             name=spec.name,
             function=spec.qualname,
-            signature=_signature(spec.func),
+            signature=_signature(spec),
             executor=spec.executor,
             doc=_first_line(getattr(spec.func, "__doc__", None)),
             cached_results=counts.get(spec, 0),
@@ -364,14 +365,18 @@ def _params_id(spec: Any, params: dict[str, Any]) -> Any:
         return repr(sorted(params.items(), key=lambda item: item[0]))
 
 
-def _signature(func: Any) -> str:
+def _signature(spec: Any) -> str:
+    """Return the task function's signature as text (kept once its annotations evaluate)."""
+    if spec.signature is not None:
+        return str(spec.signature)
     import inspect
 
     try:
-        return str(inspect.signature(func, eval_str=True))
-    except Exception:  # annotations that cannot be evaluated: show them as written
+        spec.signature = text = str(inspect.signature(spec.func, eval_str=True))
+        return text
+    except Exception:  # annotations that cannot be evaluated (yet): show them as written
         try:
-            return str(inspect.signature(func))
+            return str(inspect.signature(spec.func))
         except (TypeError, ValueError):
             return "(...)"
 

@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["Edge", "ParallelGroup", "PipelineGraph", "TaskInfo", "format_params"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """A dependency: ``downstream`` needs the result of ``upstream``.
 
@@ -76,7 +76,7 @@ class ParallelGroup(tuple[str, ...]):
         return f"ParallelGroup({list(self)!r}, caller={self.caller!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskInfo:
     """What is known about one task.
 

@@ -48,6 +48,7 @@ class TaskSpec:
         "name",
         "prefetch",
         "remote",
+        "signature",
         "static",
         "wrapper",
     )
@@ -66,6 +67,7 @@ class TaskSpec:
         self.static: Any = None
         self.prefetch: Any = None
         self.remote: Any = None
+        self.signature: str | None = None  # the signature as text, for graphs
 
     def key(self, params: dict[str, Any]) -> tuple[TaskSpec, Any]:
         """Return the result key for calling this task with ``params``.

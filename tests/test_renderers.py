@@ -117,7 +117,7 @@ def task_labels(parsed: Any) -> dict[str, str]:
     return {
         node.get_name(): unescape(node.get("label"))
         for node in parsed.get_nodes()
-        if node.get_name().startswith("task_")
+        if node.get_name().startswith("task")
     }
 
 
@@ -163,9 +163,9 @@ def check_svg_shows(graph: PipelineGraph, source: str) -> bytes:
     svg = run_dot(source)
     nodes = svg_texts(svg, "node")
     for index, name in enumerate(graph.tasks):
-        assert nodes[f"task_{index}"] == shown_text(name)
+        assert nodes[f"task{index}"] == shown_text(name)
     edges = svg_texts(svg, "edge")
-    ids = {name: f"task_{index}" for index, name in enumerate(graph.tasks)}
+    ids = {name: f"task{index}" for index, name in enumerate(graph.tasks)}
     for edge in graph.edges:
         assert edges[f"{ids[edge.upstream]}->{ids[edge.downstream]}"] == shown_text(edge.label)
     return svg
@@ -244,22 +244,22 @@ def test_dot_structure_of_example() -> None:
     parsed = parse(source)
     assert parsed.get_type() == "digraph"
     assert parsed.get("rankdir") == "LR"
-    assert task_labels(parsed) == {f"task_{i}": name for i, name in enumerate(example_graph())}
+    assert task_labels(parsed) == {f"task{i}": name for i, name in enumerate(example_graph())}
     (cluster,) = parsed.get_subgraphs()
     assert cluster.get_name() == "cluster_parallel_0"
     assert "dashed" in unescape(cluster.get("style"))
     assert unescape(cluster.get("label")) == "parallel (called by final_task)"
-    assert [node.get_name() for node in cluster.get_nodes()] == ["task_1", "task_2"]
+    assert [node.get_name() for node in cluster.get_nodes()] == ["task1", "task2"]
 
     edges = edges_by_end(parsed)
-    assert set(edges) == {(f"task_{a}", f"task_{b}") for a, b in [(0, 1), (0, 2), (1, 3), (2, 3)]}
-    assert edges[("task_0", "task_1")] == [{}]
-    assert unescape(edges[("task_0", "task_2")][0]["label"]) == "batch=3, mode='fast'"
-    assert "style" not in edges[("task_0", "task_2")][0]
-    for end in [("task_1", "task_3"), ("task_2", "task_3")]:
+    assert set(edges) == {(f"task{a}", f"task{b}") for a, b in [(0, 1), (0, 2), (1, 3), (2, 3)]}
+    assert edges[("task0", "task1")] == [{}]
+    assert unescape(edges[("task0", "task2")][0]["label"]) == "batch=3, mode='fast'"
+    assert "style" not in edges[("task0", "task2")][0]
+    for end in [("task1", "task3"), ("task2", "task3")]:
         assert unescape(edges[end][0]["style"]) == "dashed,bold"
-    assert "color" in edges[("task_2", "task_3")][0]  # static-only: drawn lighter
-    assert "color" not in edges[("task_1", "task_3")][0]
+    assert "color" in edges[("task2", "task3")][0]  # static-only: drawn lighter
+    assert "color" not in edges[("task1", "task3")][0]
 
 
 def test_dot_task_in_two_groups_is_drawn_in_first_cluster_only() -> None:
@@ -267,15 +267,15 @@ def test_dot_task_in_two_groups_is_drawn_in_first_cluster_only() -> None:
     graph = PipelineGraph(("a", "b", "c", "d"), (Edge("b", "d", parallel=True),), groups, {})
     first, second = parse(render_dot(graph)).get_subgraphs()
     assert (first.get_name(), second.get_name()) == ("cluster_parallel_0", "cluster_parallel_1")
-    assert [node.get_name() for node in first.get_nodes()] == ["task_0", "task_1"]
-    assert [node.get_name() for node in second.get_nodes()] == ["task_2"]  # not task_1 again
+    assert [node.get_name() for node in first.get_nodes()] == ["task0", "task1"]
+    assert [node.get_name() for node in second.get_nodes()] == ["task2"]  # not task1 again
     assert unescape(first.get("label")) == "parallel"
     assert unescape(second.get("label")) == "parallel (called by d)"
 
 
 def test_dot_names_outside_tasks_get_nodes() -> None:
     graph = PipelineGraph(("a",), (Edge("ghost", "a", static=True),), (), {})
-    assert task_labels(parse(render_dot(graph))) == {"task_0": "a", "task_1": "ghost"}
+    assert task_labels(parse(render_dot(graph))) == {"task0": "a", "task1": "ghost"}
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -288,11 +288,11 @@ def test_dot_hostile_names_round_trip_through_pydot() -> None:
     source = render_dot(graph)
     assert source == render_dot(graph)
     parsed = parse(source)
-    assert task_labels(parsed) == {f"task_{i}": name for i, name in enumerate(HOSTILE)}
+    assert task_labels(parsed) == {f"task{i}": name for i, name in enumerate(HOSTILE)}
     assert edge_labels(parsed) == sorted(edge.label for edge in graph.edges)
     # Node IDs are synthetic: no task name (e.g. "node", "strict") ever becomes an ID.
     ids = {node.get_name() for node in parsed.get_nodes()} - {"node", "edge", "graph"}
-    assert all(re.fullmatch(r"task_\d+", node_id) for node_id in ids), ids
+    assert all(re.fullmatch(r"task\d+", node_id) for node_id in ids), ids
 
 
 @needs_graphviz
@@ -325,7 +325,7 @@ def test_dot_round_trips_random_text(names: list[str], values: list[str]) -> Non
     graph = hostile_graph(names, values)
     source = render_dot(graph)
     parsed = parse(source)
-    assert task_labels(parsed) == {f"task_{i}": name for i, name in enumerate(names)}
+    assert task_labels(parsed) == {f"task{i}": name for i, name in enumerate(names)}
     assert edge_labels(parsed) == sorted(edge.label for edge in graph.edges if edge.label)
     (cluster,) = parsed.get_subgraphs()
     assert unescape(cluster.get("label")) == f"parallel (called by {names[-1]})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nolead.gcpause import pausing
 from nolead.graphmodel import PipelineGraph
 from nolead.hookspecs import hookimpl
 
@@ -103,6 +104,7 @@ def _escape_unprintable(char: str) -> str:
     return f"\\\\&#{ord(letter)};{digits}"
 
 
+@pausing  # pydot's objects all live until the text is made
 def render_dot(graph: PipelineGraph) -> str:
     """Render the graph as a Graphviz DOT document.
 
@@ -114,7 +116,7 @@ def render_dot(graph: PipelineGraph) -> str:
     """
     import pydot  # type: ignore[import-untyped,unused-ignore]
 
-    ids = graph.node_ids("task_")
+    ids = graph.node_ids("task")
     known = set(graph.tasks)
 
     dot = pydot.Dot("pipeline", graph_type="digraph")

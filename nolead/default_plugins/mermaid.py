@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nolead.default_plugins.text import escape_text
+from nolead.gcpause import pausing
 from nolead.graphmodel import PipelineGraph
 from nolead.hookspecs import hookimpl
 
@@ -135,6 +136,7 @@ def _quote_line(line: str) -> str:
     return "".join(parts)
 
 
+@pausing  # the lines and indexes made here all live until the text is joined
 def render_mermaid(graph: PipelineGraph) -> str:
     """Render the graph as a Mermaid flowchart.
 

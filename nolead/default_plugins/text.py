@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nolead.gcpause import pausing
 from nolead.graphmodel import Edge, PipelineGraph
 from nolead.hookspecs import hookimpl
 
@@ -95,6 +96,7 @@ def _dependency_line(edge: Edge) -> str:
     return line
 
 
+@pausing  # the lines and indexes made here all live until the text is joined
 def render_text(graph: PipelineGraph) -> str:
     """Render the graph as human-readable text.
 
