@@ -184,6 +184,7 @@ def uses(task: Any, /, **params: Any) -> Any:
             deps = frame.deps = graph.observed_deps(frame.key)
         if key not in deps:
             deps[key] = params or None
+            graph.edge_added()
     value = _results.get(key, _MISSING)
     if value is not _MISSING and type(value) is not _Run:
         return value
@@ -298,7 +299,10 @@ def _obtain(key: tuple[Any, Any], kwargs: dict[str, Any] | None, parent: _Run | 
     depth = parent.depth + 1 if parent is not None else 0
     logging_on = logger.isEnabledFor(_INFO)
     if graph.prefetch(key):
-        order = graph.closure_order([(key, kwargs)], is_done, active_chain(parent))
+        if parent is None and not _results:  # a run from scratch: its plan may be known
+            order = graph.full_order((key, kwargs))
+        else:
+            order = graph.closure_order([(key, kwargs)], is_done, active_chain(parent))
         for dep_key, dep_kwargs in order:
             if dep_key is not key:
                 compute(dep_key, dep_kwargs, parent, depth, logging_on)
@@ -421,7 +425,10 @@ def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Run | None) ->
     """
     target = need.target
     key = resolve(target).key(need.kwargs or {}) if isinstance(target, str) else target
-    graph.observed_deps(down).setdefault(key, need.kwargs)
+    deps = graph.observed_deps(down)
+    if key not in deps:
+        deps[key] = need.kwargs
+        graph.edge_added()
     if not is_done(key):
         _obtain(key, need.kwargs, parent)
 

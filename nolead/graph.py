@@ -43,14 +43,36 @@ _calls: dict[Key, dict[Key, Any]] = {}
 # (caller spec or None, target specs, shared canonical params) -> shared kwargs as given
 _groups: dict[tuple[Any, tuple[Any, ...], Any], dict[str, Any]] = {}
 _groups_lock = threading.Lock()
+# Bumped whenever an observed edge is added or forgotten (see full_order).
+_edges_version = 0
+# root key -> (registry version, edges version, its full closure order): the plans of
+# runs started from an empty result cache, reused while the graph stays the same.
+_plans: dict[Key, tuple[int, int, list[Dep]]] = {}
+_plans_lock = threading.Lock()
+_PLANS_KEPT = 32
 
 
 def observed_deps(key: Key) -> dict[Key, Any]:
-    """Return the live record of upstream keys observed for ``key`` (created when missing)."""
+    """Return the live record of upstream keys observed for ``key`` (created when missing).
+
+    Whoever adds an edge to it calls :func:`edge_added`.
+    """
+    spec = key[0]
+    if key is spec.key0:  # kept on the spec too: one lookup less on every run
+        deps = spec.observed0
+        if deps is None:
+            deps = spec.observed0 = _observed.setdefault(key, {})
+        return deps  # type: ignore[no-any-return]
     deps = _observed.get(key)
     if deps is None:
         deps = _observed.setdefault(key, {})
     return deps
+
+
+def edge_added() -> None:
+    """Note that an observed edge was added (known closures may have grown)."""
+    global _edges_version
+    _edges_version += 1
 
 
 def observe_group(caller: Any, specs: tuple[Any, ...], shared: Any, kwargs: dict[str, Any]) -> None:
@@ -71,8 +93,10 @@ def observe_call(down: Key, up: Key, kwargs: dict[str, Any] | None) -> None:
 
 def forget_observations() -> None:
     """Drop every observed edge and group (a worker does this before each task)."""
-    _observed.clear()
+    for deps in list(_observed.values()):
+        deps.clear()  # emptied, not dropped: specs keep a reference to theirs
     _calls.clear()
+    edge_added()
     with _groups_lock:
         _groups.clear()
 
@@ -154,6 +178,33 @@ def closure_order(
         CycleError: When the known edges form a cycle.
     """
     return [dep for dep, _ in _walk(roots, is_done, False, active or {})]
+
+
+def full_order(root: Dep) -> list[Dep]:
+    """Return :func:`closure_order` of ``root`` as if nothing were cached.
+
+    The order is kept per root key and reused until a task is registered or an edge is
+    observed, so a pipeline run again from an empty cache (after ``reset_pipeline()``)
+    is planned once, not on every run.  Only valid when no result is cached: otherwise
+    the closure must leave out what cached results make unnecessary.
+
+    Raises:
+        CycleError: When the known edges form a cycle.
+    """
+    version, edges = _task._version, _edges_version
+    kept = _plans.get(root[0])
+    if kept is not None and kept[0] == version and kept[1] == edges:
+        return kept[2]
+    order = [dep for dep, _ in _walk([root], _never_done, False, {})]
+    with _plans_lock:
+        if len(_plans) >= _PLANS_KEPT:
+            del _plans[next(iter(_plans))]
+        _plans[root[0]] = (version, edges, order)
+    return order
+
+
+def _never_done(key: Key) -> bool:
+    return False
 
 
 def closure(

@@ -161,7 +161,9 @@ def _record(observations: Any) -> None:
     for down, ups in observed:
         deps = graph.observed_deps(down)
         for up, up_kwargs in ups:
-            deps.setdefault(up, up_kwargs)
+            if up not in deps:
+                deps[up] = up_kwargs
+                graph.edge_added()
     for caller, specs, shared, kwargs in groups:
         graph.observe_group(caller, specs, shared, kwargs)
     for key, result in computed:

@@ -46,6 +46,7 @@ class TaskSpec:
         "func",
         "key0",
         "name",
+        "observed0",
         "prefetch",
         "remote",
         "signature",
@@ -67,6 +68,7 @@ class TaskSpec:
         self.static: Any = None
         self.prefetch: Any = None
         self.remote: Any = None
+        self.observed0: Any = None  # nolead.graph's record of edges seen from key0
         self.signature: str | None = None  # the signature as text, for graphs
 
     def key(self, params: dict[str, Any]) -> tuple[TaskSpec, Any]:
@@ -146,6 +148,9 @@ class TaskFunction:
     the task's name) otherwise — so tasks defined in ``__main__`` or inside functions
     can be sent to worker processes.
     """
+
+    # The spec in a slot of its own: uses() reads it without a dictionary lookup.
+    __slots__ = ("__dict__", "__nolead_task__", "__weakref__")
 
     def __init__(self, spec: TaskSpec) -> None:
         functools.update_wrapper(self, spec.func)
