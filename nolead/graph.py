@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nolead import discovery, gcpause
 from nolead import task as _task
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Dep",
+    "Plan",
     "closure",
     "closure_order",
     "observe_group",
@@ -207,19 +208,47 @@ def _never_done(key: Key) -> bool:
     return False
 
 
+class Plan(NamedTuple):
+    """What one ``parallel()`` call runs: parallel lists, one entry per node.
+
+    Attributes:
+        keys: The result keys, each after all it needs.
+        kwargs: The keyword arguments to call each with (``None`` for none).
+        deps: Each node's dependencies as indices into ``keys``; ``None`` when no node has
+            any (a plain fan-out).
+    """
+
+    keys: list[Key]
+    kwargs: list[Any]
+    deps: list[Sequence[int]] | None
+
+
 def closure(
-    roots: list[Dep], is_done: Callable[[Key], bool], active: dict[Key, list[str]] | None = None
-) -> list[tuple[Dep, Sequence[int]]]:
-    """Like :func:`closure_order`, with each entry's dependencies as indices into the list."""
-    for root in roots:
-        if prefetch(root[0]):
-            return _walk(roots, is_done, True, active or {})
-    # A plain fan-out: nothing known upstream of any root.
+    keys: list[Key],
+    kwargs: Any,
+    is_done: Callable[[Key], bool],
+    active: dict[Key, list[str]] | None = None,
+) -> Plan:
+    """Plan running ``keys`` (all with ``kwargs``) after their known upstream closure.
+
+    Like :func:`closure_order`, with each node's dependencies as indices.
+
+    Raises:
+        CycleError: When the known edges form a cycle.
+    """
+    for key in keys:
+        if prefetch(key):
+            order = _walk([(key, kwargs) for key in keys], is_done, True, active or {})
+            return Plan(
+                [dep[0] for dep, _ in order], [dep[1] for dep, _ in order], [d for _, d in order]
+            )
+    # A plain fan-out: nothing known upstream of any of them.
     if active:
-        for root in roots:
-            if root[0] in active:
-                raise CycleError([*active[root[0]], root[0][0].name])
-    return [(root, _NO_DEPS) for root in roots if not is_done(root[0])]
+        for key in keys:
+            if key in active:
+                raise CycleError([*active[key], key[0].name])
+    todo = [key for key in keys if not is_done(key)]
+    return Plan(todo, [kwargs] * len(todo), None)
 
 
 _ON_PATH = -1

@@ -22,7 +22,7 @@ import functools
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from nolead import config, engine, graph
@@ -95,16 +95,14 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
         canonical(shared) if shared else None,
         shared,
     )
-    plan = graph.closure(
-        [(key, shared or None) for key in keys], engine.is_done, engine.active_chain(parent)
-    )
-    if not plan:
+    plan = graph.closure(keys, shared or None, engine.is_done, engine.active_chain(parent))
+    if not plan.keys:
         computed: dict[Any, Any] = {}
     else:
         values = _Group(plan, parent, keys).run()
-        if len(plan) == len(keys) and all(node[0][0] is key for node, key in zip(plan, keys)):
-            return dict(zip([spec.name for spec in specs], values))  # ran exactly the list
-        computed = dict(zip([node[0][0] for node in plan], values))
+        if plan.keys == keys:  # ran exactly the list (keys compare by identity first)
+            return dict(zip([spec.name for spec in specs], values))
+        computed = dict(zip(plan.keys, values))
     results = {}
     for key in keys:
         value = computed.get(key, _NOT_RUN)
@@ -171,17 +169,16 @@ class _Lane:
 class _Group:
     """One ``parallel()`` call's DAG while it runs."""
 
-    def __init__(
-        self, plan: list[tuple[Any, Sequence[int]]], parent: Any, roots: list[Any]
-    ) -> None:
+    def __init__(self, plan: graph.Plan, parent: Any, roots: list[Any]) -> None:
         self.parent = parent
         self.roots = roots
-        self.nodes = [dep for dep, _ in plan]
-        count = len(plan)
-        self.waiting = [len(deps) for _, deps in plan]
+        self.keys = plan.keys
+        self.kwargs = plan.kwargs
+        count = len(plan.keys)
+        self.waiting = [len(deps) for deps in plan.deps] if plan.deps else [0] * count
         # node -> the nodes waiting for it (only nodes that have some)
         self.dependents: dict[int, list[int]] = {}
-        for index, (_, deps) in enumerate(plan):
+        for index, deps in enumerate(plan.deps or ()):
             for dep in deps:
                 waiting_for_dep = self.dependents.get(dep)
                 if waiting_for_dep is None:
@@ -207,11 +204,11 @@ class _Group:
         self.lanes: dict[str, _Lane] = {}
         by_choice: dict[str | None, _Lane] = {}  # a task's own executor choice -> lane
         self.node_lane: list[_Lane] = []
-        for dep in self.nodes:
-            choice = dep[0][0].executor
+        for key in self.keys:
+            choice = key[0].executor
             lane = by_choice.get(choice)
             if lane is None:
-                lane = by_choice[choice] = self._lane_for(dep[0][0])
+                lane = by_choice[choice] = self._lane_for(key[0])
             self.node_lane.append(lane)
         self.context = contextvars.copy_context()
         self.logging_on = logger.isEnabledFor(20)
@@ -295,7 +292,8 @@ class _Group:
         """Pop and run ready nodes of ``lane`` until none is left or the group failed."""
         ready = lane.ready
         running = self.running
-        nodes = self.nodes
+        keys = self.keys
+        all_kwargs = self.kwargs
         results = self.results
         dependents = self.dependents
         finished = self.finished_count
@@ -309,10 +307,10 @@ class _Group:
                 index = ready.popleft()
             except IndexError:
                 return
-            key, kwargs = nodes[index]
+            key = keys[index]
             running[me] = key[0]
             try:
-                results[index] = compute(key, kwargs, parent, depth, logging_on)
+                results[index] = compute(key, all_kwargs[index], parent, depth, logging_on)
             except BaseException as exc:
                 self._node_failed(me, index, exc)
                 continue
@@ -329,7 +327,7 @@ class _Group:
                 index = lane.ready.popleft()
             except IndexError:
                 return
-            key = self.nodes[index][0]
+            key = self.keys[index]
             state, found = engine.claim(key)
             if state == engine.DONE:
                 self.results[index] = found
@@ -346,7 +344,7 @@ class _Group:
     def _submit_remote(self, lane: _Lane, index: int) -> None:
         from nolead import remote
 
-        key, kwargs = self.nodes[index]
+        key, kwargs = self.keys[index], self.kwargs[index]
         entry = self.remote_entries[index]
         try:
             future = remote.submit(lane.slot, key, kwargs)
@@ -361,7 +359,7 @@ class _Group:
         """Compute what a worker asked for (caller thread), then send the node again."""
         from nolead import remote
 
-        key, _ = self.nodes[index]
+        key = self.keys[index]
         entry = self.remote_entries[index]
         try:
             remote.check_new_need(key, need, self.asked.setdefault(index, []))
@@ -449,7 +447,7 @@ class _Group:
     def _raise(self, index: int, exc: BaseException) -> None:
         if isinstance(exc, CycleError) or not isinstance(exc, Exception):
             raise exc
-        failed = self.nodes[index][0][0].name
+        failed = self.keys[index][0].name
         origin = getattr(exc, "__nolead_task__", None) or failed
         raise TaskFailedError(self._listed_task_needing(index), exc, origin) from exc
 
@@ -460,8 +458,8 @@ class _Group:
         while frontier:
             frontier = [d for i in frontier for d in self.dependents.get(i, ()) if d not in reached]
             reached.update(frontier)
-        keys = {self.nodes[i][0] for i in reached}
+        keys = {self.keys[i] for i in reached}
         for key in self.roots:
             if key in keys:
                 return str(key[0].name)
-        return str(self.nodes[index][0][0].name)
+        return str(self.keys[index][0].name)
