@@ -36,6 +36,13 @@ __all__ = ["parallel", "run_parallel"]
 _NOT_RUN: Any = object()
 
 
+class _ThreadState(threading.local):
+    group: _Group | None = None  # the group whose node this thread is running
+
+
+_thread = _ThreadState()
+
+
 def parallel(tasks: Iterable[Any]) -> dict[str, Any]:
     """Run tasks concurrently and return ``{task name: result}`` in the order given.
 
@@ -212,6 +219,12 @@ class _Group:
             self.node_lane.append(lane)
         self.context = contextvars.copy_context()
         self.logging_on = logger.isEnabledFor(20)
+        # Groups started by this group's tasks (a group started inside one of this
+        # group's tasks registers itself here), which its caller helps while it waits.
+        self.children: list[_Group] = []
+        outer = _thread.group
+        if outer is not None:
+            outer.children.append(self)
 
     def _lane_for(self, spec: TaskSpec) -> _Lane:
         name = config.executor_for(spec)
@@ -246,6 +259,13 @@ class _Group:
                     self._dispatch(lane)
                 else:
                     self._drain(lane, depth)
+            with self.lock:
+                if self._finished():
+                    break
+                if self._has_work():
+                    continue
+            if self.children and self._help(depth):
+                continue
             with self.lock:
                 if self._finished():
                     break
@@ -288,9 +308,50 @@ class _Group:
     def _drain_job(self, lane: _Lane, context: contextvars.Context) -> None:
         context.run(self._drain, lane, 0)
 
-    def _drain(self, lane: _Lane, depth: int) -> None:
-        """Pop and run ready nodes of ``lane`` until none is left or the group failed."""
-        ready = lane.ready
+    def _help(self, depth: int) -> bool:
+        """Run one ready node of a group started below this one; return whether one ran.
+
+        The caller of a group would otherwise sit idle while the group's tasks wait for
+        the groups they started.  Only nodes of those groups are taken: this group needs
+        each of them, so nothing one of them waits for can be held up by this thread
+        (that would be a true cycle, refused as always).  Only lanes on an executor this
+        group drains itself are helped, so no executor's tasks run on more threads than
+        it lends, plus the callers.
+        """
+        executors = {
+            id(lane.slot)
+            for lane in self.lanes.values()
+            if not lane.remote and lane.slot.workers > 1
+        }
+        if not executors:
+            return False
+        pending = [(self, child) for child in self.children]
+        while pending:
+            owner, group = pending.pop()
+            if group.all_done or group.failed is not None:
+                try:
+                    owner.children.remove(group)
+                except ValueError:
+                    pass  # another helper pruned it
+                continue
+            for lane in list(group.lanes.values()):
+                if lane.ready and not lane.remote and id(lane.slot) in executors:
+                    group._drain(lane, depth + 1, 1)
+                    return True
+            pending.extend((group, child) for child in group.children)
+        return False
+
+    def _drain(self, lane: _Lane, depth: int, limit: int = -1) -> None:
+        """Run ready nodes of ``lane`` (at most ``limit``, when not negative) until none is
+        left or the group failed."""
+        outer = _thread.group
+        _thread.group = self  # groups started by these nodes are this group's children
+        try:
+            self._run_ready(lane.ready, depth, limit)
+        finally:
+            _thread.group = outer
+
+    def _run_ready(self, ready: deque[int], depth: int, limit: int) -> None:
         running = self.running
         keys = self.keys
         all_kwargs = self.kwargs
@@ -302,7 +363,8 @@ class _Group:
         logging_on = self.logging_on
         compute = engine.compute
         me = threading.get_ident()
-        while self.failed is None:
+        while self.failed is None and limit:
+            limit -= 1
             try:
                 index = ready.popleft()
             except IndexError:

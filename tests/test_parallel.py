@@ -591,6 +591,79 @@ def test_nested_parallel_is_bounded_and_completes() -> None:
     assert sampler.peak <= baseline + workers + 2, (sampler.peak, baseline)
 
 
+def help_round(uid: int) -> tuple[bool, bool]:
+    """Run ``parallel([long, short])`` on 2 workers; ``long`` starts a group of 8 slow
+    leaves, ``short`` one quick leaf.  Return (this thread ran ``short``, it ran a leaf of
+    ``long``'s group)."""
+    ran_on: dict[str, int] = {}
+
+    def leaf(name: str, seconds: float) -> Any:
+        @Task(name=f"pa_help{uid}_{name}")
+        def task() -> str:
+            ran_on[name] = threading.get_ident()
+            time.sleep(seconds)
+            return name
+
+        return task
+
+    quick = [leaf("quick", 0.0)]
+    slow = [leaf(f"slow{i}", 0.03) for i in range(8)]
+
+    @Task(name=f"pa_help{uid}_short")
+    def short() -> int:
+        return len(parallel(quick))
+
+    @Task(name=f"pa_help{uid}_long")
+    def long() -> int:
+        return len(parallel(slow))
+
+    assert parallel([long, short]) == {f"pa_help{uid}_long": 8, f"pa_help{uid}_short": 1}
+    caller = threading.get_ident()
+    return ran_on["quick"] == caller, caller in {ran_on[f"slow{i}"] for i in range(8)}
+
+
+def test_a_waiting_caller_helps_the_groups_its_tasks_started() -> None:
+    """The caller of an outer group, done with its own part, runs inner groups' tasks."""
+    nolead.configure(max_workers=2)
+    _wait_for_idle_nolead_threads()
+    rounds = [help_round(next(_ids)) for _ in range(10)]
+    # Whenever this thread took `short` (its quick leaf done at once), it did not sit
+    # waiting for `long` but ran some of the slow leaves of the group `long` started.
+    helped = [ran_slow for ran_short, ran_slow in rounds if ran_short]
+    assert helped, "the caller never took the short task: the scenario did not happen"
+    assert all(helped), rounds
+
+
+def test_a_waiting_caller_does_not_help_serial_groups() -> None:
+    """Tasks of a serial group run on that group's caller only."""
+    _wait_for_idle_nolead_threads()
+    uid = next(_ids)
+    ran_on: list[int] = []
+
+    @Task(name=f"pa_nohelp{uid}_leaf0", executor="serial")
+    def leaf0() -> int:
+        ran_on.append(threading.get_ident())
+        time.sleep(0.02)
+        return 0
+
+    @Task(name=f"pa_nohelp{uid}_leaf1", executor="serial")
+    def leaf1() -> int:
+        ran_on.append(threading.get_ident())
+        time.sleep(0.02)
+        return 1
+
+    @Task(name=f"pa_nohelp{uid}_inner")
+    def inner() -> int:
+        return sum(parallel([leaf0, leaf1]).values())
+
+    @Task(name=f"pa_nohelp{uid}_other")
+    def other() -> int:
+        return 0
+
+    assert parallel([other, inner]) == {f"pa_nohelp{uid}_other": 0, f"pa_nohelp{uid}_inner": 1}
+    assert len(set(ran_on)) == 1  # one thread ran both leaves: the inner group's caller
+
+
 @pytest.mark.timeout(30)
 def test_sixty_four_sleeping_tasks_run_concurrently() -> None:
     """64 tasks sleeping 0.2 s finish in well under twice that (after a warm-up)."""
