@@ -139,13 +139,13 @@ def runs_in_other_process(spec: Any) -> bool:
     Decided by what the executor's plugin registered (``crosses_process``), cached per
     task until the settings or the registry change.
     """
-    cached = spec.remote
-    if cached is not None and cached[0] == generation:
-        return bool(cached[1])
+    if spec.remote_generation == generation:
+        return bool(spec.remote)
     from nolead import plugins
 
     remote = not in_worker and plugins.executor_info(executor_for(spec)).crosses_process
-    spec.remote = (generation, remote)
+    spec.remote = remote
+    spec.remote_generation = generation
     return remote
 
 

@@ -347,11 +347,10 @@ def _run_body(run: _Run, kwargs: dict[str, Any] | None, logging_on: bool) -> Any
     spec = run.spec
     if logging_on:
         logger.info("Running task: %s", spec.name)
-    remote = spec.remote  # (settings generation, body runs in another process?)
-    if remote is None or remote[0] != config.generation:
-        elsewhere = config.runs_in_other_process(spec)
+    if spec.remote_generation == config.generation:  # decided under the current settings
+        elsewhere = spec.remote
     else:
-        elsewhere = remote[1]
+        elsewhere = config.runs_in_other_process(spec)
     token = _current.set(run)
     try:
         if elsewhere:

@@ -49,6 +49,7 @@ class TaskSpec:
         "observed0",
         "prefetch",
         "remote",
+        "remote_generation",
         "signature",
         "static",
         "wrapper",
@@ -67,7 +68,10 @@ class TaskSpec:
         # Caches filled lazily by nolead.discovery and nolead.graph: (registry version, value).
         self.static: Any = None
         self.prefetch: Any = None
-        self.remote: Any = None
+        # Whether the body runs in another process, decided under settings generation
+        # remote_generation (-1: not decided yet); see nolead.config.
+        self.remote = False
+        self.remote_generation = -1
         self.observed0: Any = None  # nolead.graph's record of edges seen from key0
         self.signature: str | None = None  # the signature as text, for graphs
 
