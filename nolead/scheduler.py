@@ -106,7 +106,11 @@ def _run_group(tasks: Iterable[Any], shared: dict[str, Any]) -> dict[str, Any]:
     if not plan.keys:
         computed: dict[Any, Any] = {}
     else:
-        values = _Group(plan, parent, keys).run()
+        group = _Group(plan, parent, keys)
+        try:
+            values = group.run()
+        finally:
+            group.detach()
         if plan.keys == keys:  # ran exactly the list (keys compare by identity first)
             return dict(zip([spec.name for spec in specs], values))
         computed = dict(zip(plan.keys, values))
@@ -222,9 +226,18 @@ class _Group:
         # Groups started by this group's tasks (a group started inside one of this
         # group's tasks registers itself here), which its caller helps while it waits.
         self.children: list[_Group] = []
-        outer = _thread.group
-        if outer is not None:
-            outer.children.append(self)
+        self.outer = _thread.group
+        if self.outer is not None:
+            self.outer.children.append(self)
+
+    def detach(self) -> None:
+        """Leave the enclosing group's children once finished (nothing left to help)."""
+        if self.outer is not None:
+            try:
+                self.outer.children.remove(self)
+            except ValueError:
+                pass  # pruned already by a helper
+            self.outer = None
 
     def _lane_for(self, spec: TaskSpec) -> _Lane:
         name = config.executor_for(spec)

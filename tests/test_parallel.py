@@ -634,6 +634,36 @@ def test_a_waiting_caller_helps_the_groups_its_tasks_started() -> None:
     assert all(helped), rounds
 
 
+def test_finished_inner_groups_are_not_kept_by_the_outer_group() -> None:
+    """A long-running task making many nested calls does not pile up finished groups."""
+    from nolead import scheduler
+
+    uid = next(_ids)
+    sizes: list[int] = []
+
+    @Task(name=f"pa_detach{uid}_leaf")
+    def leaf() -> int:
+        return 1
+
+    @Task(name=f"pa_detach{uid}_busy")
+    def busy() -> int:
+        total = 0
+        for _ in range(50):
+            nolead.reset_pipeline()  # so that every call really runs a group
+            total += sum(parallel([leaf]).values())
+            outer = scheduler._thread.group
+            assert outer is not None
+            sizes.append(len(outer.children))
+        return total
+
+    @Task(name=f"pa_detach{uid}_other")
+    def other() -> int:
+        return 0
+
+    assert parallel([busy, other])[f"pa_detach{uid}_busy"] == 50
+    assert max(sizes) == 0
+
+
 def test_a_waiting_caller_does_not_help_serial_groups() -> None:
     """Tasks of a serial group run on that group's caller only."""
     _wait_for_idle_nolead_threads()
