@@ -140,7 +140,7 @@ def runs_in_other_process(spec: Any) -> bool:
     task until the settings or the registry change.
     """
     if spec.remote_generation == generation:
-        return bool(spec.remote)
+        return spec.remote  # type: ignore[no-any-return]
     from nolead import plugins
 
     remote = not in_worker and plugins.executor_info(executor_for(spec)).crosses_process

@@ -424,10 +424,7 @@ def provide(down: tuple[Any, Any], need: NeedDependency, parent: _Run | None) ->
     """
     target = need.target
     key = resolve(target).key(need.kwargs or {}) if isinstance(target, str) else target
-    deps = graph.observed_deps(down)
-    if key not in deps:
-        deps[key] = need.kwargs
-        graph.edge_added()
+    graph.observe(down, key, need.kwargs)
     if not is_done(key):
         _obtain(key, need.kwargs, parent)
 

@@ -26,6 +26,7 @@ __all__ = [
     "Plan",
     "closure",
     "closure_order",
+    "observe",
     "observe_group",
     "observed_deps",
     "prefetch",
@@ -68,6 +69,14 @@ def observed_deps(key: Key) -> dict[Key, Any]:
     if deps is None:
         deps = _observed.setdefault(key, {})
     return deps
+
+
+def observe(down: Key, up: Key, kwargs: Any) -> None:
+    """Record that ``down`` needed ``up`` (called with ``kwargs``), unless already known."""
+    deps = observed_deps(down)
+    if up not in deps:
+        deps[up] = kwargs
+        edge_added()
 
 
 def edge_added() -> None:
@@ -448,7 +457,7 @@ def _params_id(spec: Any, params: dict[str, Any]) -> Any:
 def _signature(spec: Any) -> str:
     """Return the task function's signature as text (kept once its annotations evaluate)."""
     if spec.signature is not None:
-        return str(spec.signature)
+        return spec.signature  # type: ignore[no-any-return]
     import inspect
 
     try:

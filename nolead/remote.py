@@ -159,11 +159,8 @@ def _unpack(reply: bytes) -> Any:
 def _record(observations: Any) -> None:
     observed, groups, computed = observations
     for down, ups in observed:
-        deps = graph.observed_deps(down)
         for up, up_kwargs in ups:
-            if up not in deps:
-                deps[up] = up_kwargs
-                graph.edge_added()
+            graph.observe(down, up, up_kwargs)
     for caller, specs, shared, kwargs in groups:
         graph.observe_group(caller, specs, shared, kwargs)
     for key, result in computed:
